@@ -1,0 +1,1 @@
+//! The MQTT topic schema and payloads: gsmq's product API. Sans-IO.

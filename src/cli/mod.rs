@@ -1,0 +1,48 @@
+//! Command-line interface: one file per subcommand. `main.rs` parses
+//! [`Cli`] and calls [`Cli::run`].
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+mod daemon;
+
+/// gsmq: SMS/MMS gateway for GSM/LTE modems with an MQTT API.
+#[derive(Debug, Parser)]
+#[command(name = "gsmq", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway daemon.
+    Daemon {
+        /// Path of the TOML config file.
+        #[arg(short, long, default_value = "/etc/gsmq/gsmq.toml")]
+        config: PathBuf,
+    },
+    /// Check a config file and report the first error.
+    CheckConfig {
+        #[arg(short, long, default_value = "/etc/gsmq/gsmq.toml")]
+        config: PathBuf,
+    },
+    /// Print an argon2 password hash for a `[[user]]` entry.
+    Passwd {
+        /// The password; read from stdin when absent.
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+impl Cli {
+    /// Runs the chosen subcommand; returns the process exit code.
+    pub fn run(self) -> anyhow::Result<std::process::ExitCode> {
+        match self.command {
+            Command::Daemon { config } => daemon::run_daemon(&config),
+            Command::CheckConfig { config } => daemon::check_config(&config),
+            Command::Passwd { password } => daemon::passwd(password),
+        }
+    }
+}

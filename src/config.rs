@@ -1,0 +1,505 @@
+//! The daemon's TOML configuration: types, defaults and validation.
+//!
+//! Guarantees: unknown keys are rejected; every error names the key, the
+//! line and what was expected (toml's spans plus our own validation that
+//! carries the key path). Passwords only ever appear as argon2 PHC hashes.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Errors from loading or validating a configuration file.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: invalid value for `{key}`{line}: {message}", line = line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        line: Option<usize>,
+        message: String,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub broker: BrokerConfig,
+    pub storage: StorageConfig,
+    #[serde(default, rename = "user")]
+    pub users: Vec<UserConfig>,
+    #[serde(default, rename = "modem")]
+    pub modems: Vec<ModemConfig>,
+    #[serde(default)]
+    pub log: LogConfig,
+    #[serde(default)]
+    pub api: ApiConfig,
+    #[serde(default)]
+    pub retry: RetryConfig,
+}
+
+// ---------------------------------------------------------------- [broker]
+
+/// `[broker]`: the embedded MQTT broker.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerConfig {
+    /// Plain MQTT listener, e.g. `127.0.0.1:1883`.
+    pub listen: SocketAddr,
+    /// Optional MQTT over TLS listener.
+    #[serde(default)]
+    pub tls_listen: Option<SocketAddr>,
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+    /// Optional MQTT over WebSocket listener.
+    #[serde(default)]
+    pub ws_listen: Option<SocketAddr>,
+    /// Allow clients without username/password (off by default).
+    #[serde(default)]
+    pub allow_anonymous: bool,
+    #[serde(default = "defaults::max_connections")]
+    pub max_connections: usize,
+    #[serde(default = "defaults::max_packet_size")]
+    pub max_packet_size: u32,
+    #[serde(default = "defaults::max_inflight")]
+    pub max_inflight: u16,
+    #[serde(default = "defaults::max_queued_messages")]
+    pub max_queued_messages: usize,
+    /// How long queued messages of an offline persistent session are kept.
+    #[serde(default = "defaults::message_expiry_s")]
+    pub message_expiry_s: u64,
+}
+
+// --------------------------------------------------------------- [storage]
+
+/// `[storage]`: the SQLite database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Directory or file path of the database. A directory gets `gsmq.sqlite3`.
+    pub path: PathBuf,
+    /// Days terminal messages are kept before pruning.
+    #[serde(default = "defaults::retention_days")]
+    pub retention_days: u32,
+    /// Hours an idempotency key is remembered.
+    #[serde(default = "defaults::idempotency_window_h")]
+    pub idempotency_window_h: u32,
+    /// Policy for parts found in `sending` at start-up.
+    #[serde(default)]
+    pub crash_policy: CrashPolicy,
+    /// Seconds to wait for missing parts of an inbound concatenated SMS.
+    #[serde(default = "defaults::reassembly_timeout_s")]
+    pub reassembly_timeout_s: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrashPolicy {
+    /// Resend parts that were in flight at the crash (may duplicate those parts).
+    #[default]
+    AtLeastOnce,
+    /// Mark in-flight parts unknown and report them (may lose those parts).
+    AtMostOnce,
+}
+
+// ----------------------------------------------------------------- [retry]
+
+/// `[retry]`: the outbox retry policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    #[serde(default = "defaults::max_attempts")]
+    pub max_attempts: u32,
+    #[serde(default = "defaults::backoff_base_ms")]
+    pub backoff_base_ms: u64,
+    #[serde(default = "defaults::backoff_max_ms")]
+    pub backoff_max_ms: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: defaults::max_attempts(),
+            backoff_base_ms: defaults::backoff_base_ms(),
+            backoff_max_ms: defaults::backoff_max_ms(),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ [user]
+
+/// A permission a user may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Send SMS/MMS on `gsmq/<user>/sms/send`.
+    Send,
+    /// Receive every inbound message on `gsmq/inbox/#`.
+    Inbox,
+    /// Run USSD codes.
+    Ussd,
+    /// Read modem state topics.
+    Status,
+}
+
+/// `[[user]]`: an MQTT account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub name: String,
+    /// argon2 PHC string (`$argon2id$...`), made with `gsmq passwd`.
+    pub password_hash: String,
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+    /// Modem names this user may send through (empty = any).
+    #[serde(default)]
+    pub modems: Vec<String>,
+    /// Requests per second (token bucket refill), 0 = unlimited.
+    #[serde(default)]
+    pub rate_per_s: f64,
+    /// Burst size of the token bucket.
+    #[serde(default = "defaults::rate_burst")]
+    pub rate_burst: u32,
+    /// SMS parts per day, 0 = unlimited.
+    #[serde(default)]
+    pub daily_quota: u32,
+}
+
+// ----------------------------------------------------------------- [modem]
+
+/// `[[modem]]`: a GSM/LTE modem.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModemConfig {
+    pub name: String,
+    /// `/dev/ttyUSB2`, `/dev/serial/by-id/...`, or `sim:<personality>` for a
+    /// built-in simulated modem.
+    pub port: String,
+    #[serde(default = "defaults::baud")]
+    pub baud: u32,
+    #[serde(default)]
+    pub pin: Option<String>,
+    /// Expected IMEI; when set, the modem is recognised by it, not by path.
+    #[serde(default)]
+    pub imei: Option<String>,
+    /// Free-form tags for routing (`modem = "tag"` in a send request).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Destination prefixes this modem serves (empty = any).
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// Per-SIM limits, 0 = unlimited.
+    #[serde(default)]
+    pub max_per_minute: u32,
+    #[serde(default)]
+    pub max_per_day: u32,
+    /// Receive with direct `+CMT` routing and `AT+CNMA` instead of `+CMTI`.
+    #[serde(default)]
+    pub direct_delivery: bool,
+    /// Seconds between signal/registration polls.
+    #[serde(default = "defaults::health_interval_s")]
+    pub health_interval_s: u64,
+    /// Own number of a simulated modem (`sim:` ports only).
+    #[serde(default)]
+    pub sim_number: Option<String>,
+}
+
+// ------------------------------------------------------------------- [log]
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter such as `info` or `gsmq=debug,rmqtt=warn`.
+    #[serde(default = "defaults::log_level")]
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: defaults::log_level(),
+        }
+    }
+}
+
+// ------------------------------------------------------------------- [api]
+
+/// `[api]`: the MQTT topic schema.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Topic prefix, `gsmq` by default.
+    #[serde(default = "defaults::topic_prefix")]
+    pub prefix: String,
+    /// Maximum SMS parts one request may expand to.
+    #[serde(default = "defaults::max_parts")]
+    pub max_parts: u32,
+    /// Maximum accepted request payload in bytes.
+    #[serde(default = "defaults::max_payload_bytes")]
+    pub max_payload_bytes: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            prefix: defaults::topic_prefix(),
+            max_parts: defaults::max_parts(),
+            max_payload_bytes: defaults::max_payload_bytes(),
+        }
+    }
+}
+
+mod defaults {
+    pub fn max_connections() -> usize {
+        10_000
+    }
+    pub fn max_packet_size() -> u32 {
+        256 * 1024
+    }
+    pub fn max_inflight() -> u16 {
+        32
+    }
+    pub fn max_queued_messages() -> usize {
+        1_000
+    }
+    pub fn message_expiry_s() -> u64 {
+        7 * 24 * 3600
+    }
+    pub fn retention_days() -> u32 {
+        30
+    }
+    pub fn idempotency_window_h() -> u32 {
+        48
+    }
+    pub fn reassembly_timeout_s() -> u64 {
+        24 * 3600
+    }
+    pub fn max_attempts() -> u32 {
+        8
+    }
+    pub fn backoff_base_ms() -> u64 {
+        2_000
+    }
+    pub fn backoff_max_ms() -> u64 {
+        600_000
+    }
+    pub fn rate_burst() -> u32 {
+        20
+    }
+    pub fn baud() -> u32 {
+        115_200
+    }
+    pub fn health_interval_s() -> u64 {
+        60
+    }
+    pub fn log_level() -> String {
+        "info".into()
+    }
+    pub fn topic_prefix() -> String {
+        "gsmq".into()
+    }
+    pub fn max_parts() -> u32 {
+        10
+    }
+    pub fn max_payload_bytes() -> usize {
+        64 * 1024
+    }
+}
+
+impl Config {
+    /// Reads, parses and validates a config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates config text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| Error::Parse {
+            path: path.to_owned(),
+            message: describe_toml_error(text, &e),
+        })?;
+        config.validate(text, path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, text: &str, path: &Path) -> Result<()> {
+        let invalid = |key: String, needle: &str, message: String| Error::Invalid {
+            path: path.to_owned(),
+            line: find_line(text, needle),
+            key,
+            message,
+        };
+        let mut names = std::collections::HashSet::new();
+        for (i, user) in self.users.iter().enumerate() {
+            if user.name.is_empty() || user.name.contains(['/', '+', '#']) {
+                return Err(invalid(
+                    format!("user[{i}].name"),
+                    &user.name,
+                    "expected a non-empty name without '/', '+' or '#'".into(),
+                ));
+            }
+            if !names.insert(user.name.as_str()) {
+                return Err(invalid(
+                    format!("user[{i}].name"),
+                    &user.name,
+                    format!("user {:?} is defined twice", user.name),
+                ));
+            }
+            if argon2::PasswordHash::new(&user.password_hash).is_err() {
+                return Err(invalid(
+                    format!("user[{i}].password_hash"),
+                    &user.password_hash,
+                    "expected an argon2 PHC string such as \"$argon2id$v=19$...\" (make one with `gsmq passwd`)".into(),
+                ));
+            }
+            if !(user.rate_per_s.is_finite() && user.rate_per_s >= 0.0) {
+                return Err(invalid(
+                    format!("user[{i}].rate_per_s"),
+                    "rate_per_s",
+                    "expected a non-negative number".into(),
+                ));
+            }
+        }
+        let mut modem_names = std::collections::HashSet::new();
+        for (i, modem) in self.modems.iter().enumerate() {
+            if modem.name.is_empty() || modem.name.contains(['/', '+', '#']) {
+                return Err(invalid(
+                    format!("modem[{i}].name"),
+                    &modem.name,
+                    "expected a non-empty name without '/', '+' or '#'".into(),
+                ));
+            }
+            if !modem_names.insert(modem.name.as_str()) {
+                return Err(invalid(
+                    format!("modem[{i}].name"),
+                    &modem.name,
+                    format!("modem {:?} is defined twice", modem.name),
+                ));
+            }
+            if modem.port.is_empty() {
+                return Err(invalid(
+                    format!("modem[{i}].port"),
+                    "port",
+                    "expected a device path or sim:<personality>".into(),
+                ));
+            }
+        }
+        if self.api.prefix.is_empty() || self.api.prefix.contains(['+', '#']) {
+            return Err(invalid(
+                "api.prefix".into(),
+                "prefix",
+                "expected a topic prefix without wildcards".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Formats a toml error with its line number and the offending key.
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let snippet = text
+                .lines()
+                .nth(line - 1)
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            format!("line {line}: {msg} (at `{snippet}`)")
+        }
+        None => msg,
+    }
+}
+
+/// The 1-based line where `needle` first appears, for error messages.
+fn find_line(text: &str, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9Q0r3m7mGdXqV3x9q1gW0J3Q9ZpW6o9pGQW2yOq0eIY";
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn a_minimal_config_parses_with_defaults() {
+        let c =
+            parse("[broker]\nlisten = \"127.0.0.1:1883\"\n[storage]\npath = \"/tmp/x\"\n").unwrap();
+        assert_eq!(c.broker.listen.port(), 1883);
+        assert!(!c.broker.allow_anonymous);
+        assert_eq!(c.api.prefix, "gsmq");
+        assert_eq!(c.storage.crash_policy, CrashPolicy::AtLeastOnce);
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let err =
+            parse("[broker]\nlisten = \"127.0.0.1:1883\"\nlisen = 3\n[storage]\npath = \"x\"\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_line_and_expectation() {
+        let err = parse("[broker]\nlisten = 1883\n[storage]\npath = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("socket address"), "{err}");
+    }
+
+    #[test]
+    fn a_plain_text_password_is_refused_with_the_key_and_line() {
+        let text = "[broker]\nlisten = \"127.0.0.1:1883\"\n[storage]\npath = \"x\"\n[[user]]\nname = \"dev\"\npassword_hash = \"secret\"\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("user[0].password_hash"), "{err}");
+        assert!(err.contains("line 7"), "{err}");
+    }
+
+    #[test]
+    fn a_phc_hash_is_accepted() {
+        let text = format!("[broker]\nlisten = \"127.0.0.1:1883\"\n[storage]\npath = \"x\"\n[[user]]\nname = \"dev\"\npassword_hash = \"{HASH}\"\npermissions = [\"send\", \"inbox\"]\n");
+        let c = parse(&text).unwrap();
+        assert_eq!(
+            c.users[0].permissions,
+            vec![Permission::Send, Permission::Inbox]
+        );
+    }
+
+    #[test]
+    fn the_shipped_example_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/gsmq.toml");
+        let c = Config::load(&path).unwrap();
+        assert!(!c.users.is_empty());
+        assert!(!c.modems.is_empty());
+    }
+}

@@ -1,0 +1,1 @@
+//! Process lifecycle: signals, cancellation, sd-notify and the watchdog.

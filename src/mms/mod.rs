@@ -1,0 +1,1 @@
+//! Sans-IO WSP/MMS codec (OMA MMS encapsulation). No I/O.

@@ -1,0 +1,1 @@
+//! Durable outbox, inbox and event outbox in SQLite.
