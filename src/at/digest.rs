@@ -318,7 +318,8 @@ impl State {
                 return;
             }
         }
-        if starts_with_ci(t, "AT") && (self.pending.is_none() || self.infer) {
+        let idle = self.pending.as_ref().is_none_or(|p| !p.echo_seen);
+        if starts_with_ci(t, "AT") && (self.pending.is_none() || (self.infer && idle)) {
             if self.infer {
                 let mut p = Pending::new(&Command::from_line(t));
                 p.echo_seen = true;

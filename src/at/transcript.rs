@@ -9,7 +9,7 @@
 //! - `< \r\n+CSQ: 21,99\r\n` bytes the modem sent, with C escapes
 //!   (`\r \n \t \0 \\ \xHH`); one space after `<` is dropped.
 
-use super::{Error, Result};
+use super::{Command, Digester, Error, Event, Result};
 
 /// One record of a transcript.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +74,36 @@ pub fn parse(text: &str) -> std::result::Result<Vec<Step>, (usize, Error)> {
         steps.push(step);
     }
     Ok(steps)
+}
+
+/// Replays `steps` through `digester`: each `Host` step becomes an
+/// [`Digester::expect`] of [`Command::from_line`], each `Modem` step is fed
+/// in chunks of the sizes `chunks` yields (cycled; `None` feeds whole).
+/// Returns every event, after [`Digester::finish`].
+pub fn replay(steps: &[Step], digester: &mut Digester, chunks: Option<&[usize]>) -> Vec<Event> {
+    let mut out = Vec::new();
+    let mut sizes = chunks.unwrap_or(&[]).iter().copied().cycle();
+    for step in steps {
+        match step {
+            Step::Host(line) => digester.expect(&Command::from_line(line)),
+            Step::Payload(_) => {}
+            Step::Modem(bytes) => {
+                let mut rest = &bytes[..];
+                while !rest.is_empty() {
+                    let n = match chunks {
+                        Some(_) => sizes.next().unwrap_or(rest.len()).clamp(1, rest.len()),
+                        None => rest.len(),
+                    };
+                    digester.feed(&rest[..n]);
+                    rest = &rest[n..];
+                    out.extend(std::iter::from_fn(|| digester.poll_event()));
+                }
+            }
+        }
+    }
+    digester.finish();
+    out.extend(std::iter::from_fn(|| digester.poll_event()));
+    out
 }
 
 #[cfg(test)]
