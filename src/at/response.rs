@@ -147,8 +147,20 @@ pub fn cpms_test(line: &str) -> Result<CpmsSupport> {
 }
 
 /// A set of small integers (0..=31) from a `=?` range like `(0-1,3)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct ValueSet(pub u32);
+
+impl std::fmt::Debug for ValueSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.values()).finish()
+    }
+}
+
+impl Serialize for ValueSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.values())
+    }
+}
 
 impl ValueSet {
     pub fn contains(&self, v: u8) -> bool {
@@ -395,6 +407,51 @@ pub fn identity(lines: &[String]) -> Result<String> {
         return Err(Error::Malformed("identity"));
     }
     Ok(value.to_string())
+}
+
+/// The typed value of one self-contained information line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum Typed {
+    Csq(Csq),
+    Registration(Registration),
+    Cops(Cops),
+    Cpms(Vec<StorageUsage>),
+    CpmsSupport(CpmsSupport),
+    CnmiSupport(CnmiSupport),
+    /// `+CMGS:` message reference.
+    Cmgs(u8),
+    Csca(Csca),
+    Cusd(Cusd),
+}
+
+/// Types one information line by its prefix, for tools that show a
+/// response without knowing the command (`gsmq at parse`). `None` when the
+/// prefix has no single-line parser (e.g. `+CMGL` headers, bare lines).
+pub fn typed(line: &str) -> Option<Result<Typed>> {
+    let l = line.trim();
+    let p = |name| has_prefix(l, name);
+    Some(if p("+CSQ") {
+        csq(l).map(Typed::Csq)
+    } else if p("+CREG") || p("+CGREG") || p("+CEREG") {
+        creg(l).map(Typed::Registration)
+    } else if p("+COPS") {
+        cops(l).map(Typed::Cops)
+    } else if p("+CPMS") && l.contains('(') {
+        cpms_test(l).map(Typed::CpmsSupport)
+    } else if p("+CPMS") {
+        cpms(l).map(Typed::Cpms)
+    } else if p("+CNMI") && l.contains('(') {
+        cnmi_test(l).map(Typed::CnmiSupport)
+    } else if p("+CMGS") {
+        cmgs(l).map(Typed::Cmgs)
+    } else if p("+CSCA") {
+        csca(l).map(Typed::Csca)
+    } else if p("+CUSD") {
+        cusd(l).map(Typed::Cusd)
+    } else {
+        return None;
+    })
 }
 
 #[cfg(test)]
