@@ -20,6 +20,10 @@ use crate::config::{Config, Permission};
 /// Top-level names below the prefix that are not users' namespaces.
 pub const RESERVED_LEVELS: [&str; 3] = ["inbox", "modem", "status"];
 
+/// Retained payloads of the daemon status topic ([`ConfigPolicy::status_topic`]).
+pub const STATUS_ONLINE: &str = "online";
+pub const STATUS_OFFLINE: &str = "offline";
+
 /// A hash that never verifies, used to spend equal time on unknown users.
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9Q0r3m7mGdXqV3x9q1gW0J3Q9ZpW6o9pGQW2yOq0eIY";

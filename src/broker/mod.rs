@@ -39,7 +39,7 @@ use rmqtt::server::MqttServer;
 use rmqtt::session::SessionState;
 use rmqtt::types::{From, Id, Publish};
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::task::AbortHandle;
 
 use crate::config::BrokerConfig;
 
@@ -150,11 +150,13 @@ impl Shared {
     }
 }
 
-/// The running embedded broker.
+/// The running embedded broker: a cheap `Clone` handle; every clone
+/// publishes into and can shut down the same broker.
+#[derive(Clone)]
 pub struct Broker {
     scx: ServerContext,
     shared: Arc<Shared>,
-    server: JoinHandle<()>,
+    server: AbortHandle,
     local_addr: SocketAddr,
     ws_addr: Option<SocketAddr>,
     tls_addr: Option<SocketAddr>,
@@ -294,7 +296,8 @@ impl Broker {
             if let Err(e) = server.run().await {
                 tracing::error!(error = %e, "MQTT server stopped");
             }
-        });
+        })
+        .abort_handle();
         let daemon_id = Id::new(
             scx.node.id(),
             0,
@@ -389,17 +392,29 @@ impl Broker {
         }
     }
 
-    /// `false` once the server task has stopped (a heartbeat for the
-    /// daemon's watchdog).
+    /// `false` once the server task has stopped.
     pub fn is_running(&self) -> bool {
         !self.server.is_finished()
+    }
+
+    /// A liveness probe for the daemon's heartbeat: the server task runs
+    /// and the session table answers within `within`.
+    pub async fn is_healthy(&self, within: Duration) -> bool {
+        self.is_running()
+            && tokio::time::timeout(within, async {
+                self.scx.extends.shared().await.sessions_count()
+            })
+            .await
+            .is_ok()
     }
 
     /// Stops the broker: aborts the listener task (no new connections),
     /// then kicks every session, in that order (rmqtt has no stop call).
     pub async fn shutdown(self) {
         self.server.abort();
-        let _ = self.server.await;
+        while !self.server.is_finished() {
+            tokio::task::yield_now().await;
+        }
         let entries: Vec<_> = self.scx.extends.shared().await.iter().collect();
         let mut kicked = 0usize;
         for mut entry in entries {
