@@ -136,7 +136,10 @@ pub enum Error {
 pub type Result<T> = core::result::Result<T, Error>;
 
 fn user_topic(user: &str, suffix: &str) -> Result<Topic> {
-    if user.is_empty() || user.len() > USER_MAX || user.contains(['/', '+', '#']) {
+    if user.is_empty()
+        || user.len() > USER_MAX
+        || user.bytes().any(|b| matches!(b, b'/' | b'+' | b'#'))
+    {
         return Err(Error::InvalidUser);
     }
     let mut t = Topic::new();

@@ -174,7 +174,7 @@ impl<'a> RawStr<'a> {
     /// Decodes into a fixed-capacity string; [`Error::Overflow`] if it does not fit.
     pub fn to_string<const N: usize>(&self) -> Result<String<N>> {
         let mut out = String::new();
-        if !self.raw.contains('\\') {
+        if !self.raw.as_bytes().contains(&b'\\') {
             out.push_str(self.raw).map_err(|_| Error::Overflow)?;
             return Ok(out);
         }
@@ -336,7 +336,7 @@ impl<'a> Scanner<'a> {
     fn raw_string(&mut self) -> Result<RawStr<'a>> {
         self.expect(b'"')?;
         let start = self.pos;
-        let mut it = self.src[start..].chars();
+        let mut it = self.src.get(start..).ok_or(self.syntax())?.chars();
         loop {
             let before = it.as_str().len();
             let Some(c) = it.next() else {
@@ -348,9 +348,8 @@ impl<'a> Scanner<'a> {
                 '"' => {
                     let end = self.src.len() - before;
                     self.pos = end + 1;
-                    return Ok(RawStr {
-                        raw: &self.src[start..end],
-                    });
+                    let raw = self.src.get(start..end).ok_or(self.syntax())?;
+                    return Ok(RawStr { raw });
                 }
                 '\\' if unescape(&mut it).is_none() => {
                     return Err(Error::Syntax {
@@ -385,7 +384,12 @@ impl<'a> Scanner<'a> {
     }
 
     fn literal(&mut self, word: &str) -> Result<()> {
-        if self.src[self.pos..].starts_with(word) {
+        if self
+            .src
+            .as_bytes()
+            .get(self.pos..)
+            .is_some_and(|r| r.starts_with(word.as_bytes()))
+        {
             self.pos += word.len();
             Ok(())
         } else {
@@ -413,7 +417,9 @@ impl<'a> Scanner<'a> {
             end += 1;
         }
         self.pos = end;
-        Ok(&self.src[start..end])
+        self.src
+            .get(start..end)
+            .ok_or(Error::Syntax { offset: start })
     }
 
     /// Reads a non-negative integer.

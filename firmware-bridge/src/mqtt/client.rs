@@ -228,6 +228,15 @@ fn push(tx: &mut [u8], tx_len: &mut usize, packet: &Packet<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Moves `buf[from..end]` to the front. Swapping instead of `copy_within` keeps
+/// `memmove` (about 1.5 KB on Cortex-M) out of firmware images.
+fn shift_down(buf: &mut [u8], from: usize, end: usize) {
+    let end = end.min(buf.len());
+    for i in from..end {
+        buf.swap(i - from, i);
+    }
+}
+
 fn push_raw(tx: &mut [u8], tx_len: &mut usize, bytes: &[u8]) -> bool {
     let free = tx.len() - *tx_len;
     if bytes.len() > free {
@@ -339,7 +348,7 @@ impl<'b> Client<'b> {
     /// `n` bytes from the front of `transmit()` were written.
     pub fn transmitted(&mut self, n: usize) {
         let n = n.min(self.tx_len);
-        self.tx.copy_within(n..self.tx_len, 0);
+        shift_down(self.tx, n, self.tx_len);
         self.tx_len -= n;
     }
 
@@ -360,7 +369,7 @@ impl<'b> Client<'b> {
 
     fn release_hold(&mut self) {
         if self.rx_hold > 0 {
-            self.rx.copy_within(self.rx_hold..self.rx_len, 0);
+            shift_down(self.rx, self.rx_hold, self.rx_len);
             self.rx_len -= self.rx_hold;
             self.rx_hold = 0;
         }
@@ -389,7 +398,7 @@ impl<'b> Client<'b> {
         if self.state != State::Connected {
             return Err(Error::NotConnected);
         }
-        if topic.is_empty() || topic.contains(['+', '#']) {
+        if topic.is_empty() || topic.bytes().any(|b| b == b'+' || b == b'#') {
             return Err(Error::InvalidTopic);
         }
         let mut packet = Publish {
