@@ -684,3 +684,379 @@ impl<'b> Client<'b> {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mqtt::codec::SubAckCode;
+
+    const RETRY: u64 = 5_000;
+    const TIMEOUT: u64 = 10_000;
+
+    fn config() -> Config<'static> {
+        let mut c = Config::new("dev1");
+        c.username = Some("dev1");
+        c.password = Some(b"pw");
+        c.keep_alive_s = 30;
+        c.retransmit_ms = RETRY;
+        c.response_timeout_ms = TIMEOUT;
+        c.max_retransmits = 2;
+        c
+    }
+
+    fn bytes(p: Packet<'_>) -> Vec<u8> {
+        let mut buf = vec![0u8; p.encoded_len().unwrap()];
+        p.encode(&mut buf).unwrap();
+        buf
+    }
+
+    /// Decodes everything the client wants to send (as owned debug strings) and drains it.
+    fn sent(c: &mut Client<'_>) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut buf = c.transmit();
+        while let Some((p, n)) = decode(buf).unwrap() {
+            out.push(format!("{p:?}"));
+            buf = &buf[n..];
+        }
+        assert!(buf.is_empty(), "partial packet in tx");
+        let n = c.transmit().len();
+        c.transmitted(n);
+        out
+    }
+
+    fn connack(code: ConnectReturnCode) -> Vec<u8> {
+        bytes(Packet::ConnAck(ConnAck {
+            session_present: false,
+            code,
+        }))
+    }
+
+    struct Bufs {
+        tx: [u8; 512],
+        rx: [u8; 256],
+        inflight: [u8; 512],
+    }
+
+    impl Bufs {
+        fn new() -> Self {
+            Bufs {
+                tx: [0; 512],
+                rx: [0; 256],
+                inflight: [0; 512],
+            }
+        }
+        fn client(&mut self, config: Config<'static>) -> Client<'_> {
+            Client::new(config, &mut self.tx, &mut self.rx, &mut self.inflight)
+        }
+    }
+
+    fn connect(c: &mut Client<'_>, now: u64) {
+        c.connect(now).unwrap();
+        assert!(sent(c)[0].starts_with("Connect("));
+        assert_eq!(c.receive(&connack(ConnectReturnCode::Accepted)), 4);
+        assert_eq!(
+            c.poll(now).unwrap(),
+            Some(Event::Connected {
+                session_present: false
+            })
+        );
+        assert!(c.is_connected());
+    }
+
+    #[test]
+    fn an_unacknowledged_qos1_publish_is_resent_with_dup_after_the_timeout() {
+        let mut b = Bufs::new();
+        let mut c = b.client(config());
+        connect(&mut c, 0);
+        let pkid = c
+            .publish("gsmq/dev1/sms/send", b"{}", QoS::AtLeastOnce, false, 100)
+            .unwrap();
+        let first = sent(&mut c);
+        assert_eq!(first.len(), 1);
+        assert!(first[0].contains("dup: false"), "{first:?}");
+        assert_eq!(c.poll_timeout(), Some(100 + RETRY));
+
+        assert_eq!(c.poll(100 + RETRY - 1).unwrap(), None);
+        assert!(sent(&mut c).is_empty());
+
+        assert_eq!(c.poll(100 + RETRY).unwrap(), None);
+        let again = sent(&mut c);
+        assert_eq!(again.len(), 1);
+        assert_eq!(
+            again[0],
+            first[0].replace("dup: false", "dup: true"),
+            "same packet, DUP set"
+        );
+
+        c.receive(&bytes(Packet::PubAck(pkid)));
+        assert_eq!(
+            c.poll(100 + RETRY + 1).unwrap(),
+            Some(Event::Published { pkid })
+        );
+        assert_eq!(c.inflight_count(), 0);
+        assert_eq!(c.poll(100 + 10 * RETRY).unwrap(), None);
+        assert!(
+            sent(&mut c).iter().all(|p| !p.starts_with("Publish")),
+            "no resend after PUBACK"
+        );
+    }
+
+    #[test]
+    fn a_qos1_publish_is_dropped_after_its_last_resend() {
+        let mut b = Bufs::new();
+        let mut c = b.client(config());
+        c.config.keep_alive_s = 0;
+        connect(&mut c, 0);
+        let pkid = c.publish("t", b"x", QoS::AtLeastOnce, false, 0).unwrap();
+        sent(&mut c);
+        assert_eq!(c.poll(RETRY).unwrap(), None);
+        assert_eq!(c.poll(2 * RETRY).unwrap(), None);
+        assert_eq!(sent(&mut c).len(), 2, "two resends (max_retransmits = 2)");
+        assert_eq!(
+            c.poll(3 * RETRY).unwrap(),
+            Some(Event::PublishDropped { pkid })
+        );
+        assert_eq!(c.inflight_count(), 0);
+        assert!(sent(&mut c).is_empty());
+    }
+
+    #[test]
+    fn keepalive_sends_a_pingreq_after_transmit_silence_and_pingresp_clears_it() {
+        let mut b = Bufs::new();
+        let mut c = b.client(config());
+        connect(&mut c, 0);
+        assert_eq!(c.poll_timeout(), Some(30_000));
+        assert_eq!(c.poll(29_999).unwrap(), None);
+        assert!(sent(&mut c).is_empty());
+        assert_eq!(c.poll(30_000).unwrap(), None);
+        assert_eq!(sent(&mut c), ["PingReq"]);
+        assert_eq!(c.poll_timeout(), Some(30_000 + TIMEOUT));
+
+        c.receive(&bytes(Packet::PingResp));
+        assert_eq!(c.poll(30_500).unwrap(), None);
+        assert_eq!(c.poll(30_000 + TIMEOUT).unwrap(), None, "no ping timeout");
+        assert!(c.is_connected());
+        assert_eq!(c.poll(60_000).unwrap(), None);
+        assert_eq!(sent(&mut c), ["PingReq"], "next keepalive period");
+    }
+
+    #[test]
+    fn a_missing_pingresp_ends_the_connection() {
+        let mut b = Bufs::new();
+        let mut c = b.client(config());
+        connect(&mut c, 0);
+        c.poll(30_000).unwrap();
+        assert_eq!(sent(&mut c), ["PingReq"]);
+        assert_eq!(c.poll(30_000 + TIMEOUT), Err(Error::PingTimeout));
+        assert_eq!(c.state(), State::Disconnected);
+        assert_eq!(
+            c.publish("t", b"", QoS::AtMostOnce, false, 0),
+            Err(Error::NotConnected)
+        );
+    }
+
+    #[test]
+    fn connack_refusals_surface_as_typed_errors() {
+        for code in [
+            ConnectReturnCode::UnacceptableProtocolVersion,
+            ConnectReturnCode::IdentifierRejected,
+            ConnectReturnCode::ServerUnavailable,
+            ConnectReturnCode::BadUserNameOrPassword,
+            ConnectReturnCode::NotAuthorized,
+        ] {
+            let mut b = Bufs::new();
+            let mut c = b.client(config());
+            c.connect(0).unwrap();
+            c.receive(&connack(code));
+            assert_eq!(c.poll(1), Err(Error::ConnectionRefused(code)));
+            assert_eq!(c.state(), State::Disconnected);
+        }
+    }
+
+    #[test]
+    fn no_connack_within_the_response_timeout_is_an_error() {
+        let mut b = Bufs::new();
+        let mut c = b.client(config());
+        c.connect(1_000).unwrap();
+        assert_eq!(c.poll_timeout(), Some(1_000 + TIMEOUT));
+        assert_eq!(c.poll(1_000 + TIMEOUT - 1).unwrap(), None);
+        assert_eq!(c.poll(1_000 + TIMEOUT), Err(Error::ConnAckTimeout));
+        assert_eq!(c.state(), State::Disconnected);
+    }
+
+    #[test]
+    fn an_incoming_qos1_publish_is_delivered_and_acknowledged() {
+        let mut b = Bufs::new();
+        let mut c = b.client(config());
+        connect(&mut c, 0);
+        let msg = bytes(Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            topic: "gsmq/dev1/reply",
+            pkid: 77,
+            payload: b"{\"ok\":true}",
+        }));
+        // Byte at a time: nothing until the last byte.
+        for &byte in &msg[..msg.len() - 1] {
+            c.receive(&[byte]);
+            assert_eq!(c.poll(1).unwrap(), None);
+        }
+        c.receive(&msg[msg.len() - 1..]);
+        match c.poll(1).unwrap() {
+            Some(Event::Message(p)) => {
+                assert_eq!(p.topic, "gsmq/dev1/reply");
+                assert_eq!(p.payload, b"{\"ok\":true}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(sent(&mut c), ["PubAck(77)"]);
+        assert_eq!(c.poll(2).unwrap(), None);
+    }
+
+    #[test]
+    fn a_suback_is_reported_with_its_return_codes() {
+        let mut b = Bufs::new();
+        let mut c = b.client(config());
+        connect(&mut c, 0);
+        let pkid = c
+            .subscribe(
+                &[
+                    ("gsmq/dev1/reply", QoS::AtLeastOnce),
+                    ("gsmq/dev1/sms/status", QoS::AtLeastOnce),
+                ],
+                5,
+            )
+            .unwrap();
+        assert!(sent(&mut c)[0].starts_with("Subscribe"));
+        c.receive(&bytes(Packet::SubAck(SubAck {
+            pkid,
+            return_codes: &[1, 0x80],
+        })));
+        match c.poll(6).unwrap() {
+            Some(Event::Subscribed(ack)) => {
+                assert_eq!(ack.pkid, pkid);
+                assert_eq!(
+                    ack.codes().collect::<Vec<_>>(),
+                    [SubAckCode::Success(QoS::AtLeastOnce), SubAckCode::Failure]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn inflight_publishes_are_resent_with_dup_after_a_reconnect_without_clean_session() {
+        let mut b = Bufs::new();
+        let mut cfg = config();
+        cfg.clean_session = false;
+        let mut c = b.client(cfg);
+        connect(&mut c, 0);
+        let pkid = c
+            .publish("t", b"keep", QoS::AtLeastOnce, false, 10)
+            .unwrap();
+        sent(&mut c);
+        c.connection_lost();
+        connect(&mut c, 1_000);
+        assert_eq!(c.poll(1_000).unwrap(), None);
+        let resent = sent(&mut c);
+        assert_eq!(resent.len(), 1);
+        assert!(resent[0].contains("dup: true"), "{resent:?}");
+        assert!(resent[0].contains(&format!("pkid: {pkid}")), "{resent:?}");
+    }
+
+    #[test]
+    fn a_clean_session_reconnect_forgets_inflight_publishes() {
+        let mut b = Bufs::new();
+        let mut c = b.client(config());
+        connect(&mut c, 0);
+        c.publish("t", b"gone", QoS::AtLeastOnce, false, 10)
+            .unwrap();
+        c.connection_lost();
+        connect(&mut c, 1_000);
+        assert_eq!(c.inflight_count(), 0);
+    }
+
+    #[test]
+    fn a_packet_larger_than_the_receive_buffer_is_skipped() {
+        let mut b = Bufs::new();
+        let mut c = b.client(config());
+        connect(&mut c, 0);
+        let big = [b'x'; 400];
+        let mut stream = bytes(Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::AtMostOnce,
+            retain: false,
+            topic: "big",
+            pkid: 0,
+            payload: &big,
+        }));
+        let big_len = stream.len();
+        stream.extend(bytes(Packet::PubAck(9)));
+        stream.extend(bytes(Packet::PingResp));
+        let mut input = &stream[..];
+        let mut events = Vec::new();
+        while !input.is_empty() {
+            let n = c.receive(input);
+            input = &input[n..];
+            while let Some(e) = c.poll(1).unwrap() {
+                events.push(format!("{e:?}"));
+            }
+        }
+        assert_eq!(events, [format!("Oversized {{ len: {big_len} }}")]);
+        assert!(c.is_connected());
+    }
+
+    #[test]
+    fn a_full_inflight_window_or_tx_buffer_rejects_a_publish_without_side_effects() {
+        let mut b = Bufs::new();
+        let mut c = b.client(config());
+        connect(&mut c, 0);
+        for _ in 0..MAX_INFLIGHT {
+            c.publish("t", b"p", QoS::AtLeastOnce, false, 0).unwrap();
+        }
+        let before = c.transmit().len();
+        assert_eq!(
+            c.publish("t", b"p", QoS::AtLeastOnce, false, 0),
+            Err(Error::InflightFull)
+        );
+        assert_eq!(c.transmit().len(), before);
+        assert_eq!(
+            c.publish("t", &[0u8; 600], QoS::AtMostOnce, false, 0),
+            Err(Error::PacketTooLarge {
+                len: 606,
+                capacity: 512
+            })
+        );
+        assert_eq!(
+            c.publish("t/+", b"p", QoS::AtMostOnce, false, 0),
+            Err(Error::InvalidTopic)
+        );
+        assert_eq!(
+            c.publish("t", b"p", QoS::ExactlyOnce, false, 0),
+            Err(Error::UnsupportedQoS)
+        );
+        assert_eq!(c.transmit().len(), before);
+    }
+
+    #[test]
+    fn a_packet_a_broker_never_sends_ends_the_connection() {
+        let mut b = Bufs::new();
+        let mut c = b.client(config());
+        connect(&mut c, 0);
+        c.receive(&bytes(Packet::PingReq));
+        assert_eq!(c.poll(1), Err(Error::UnexpectedPacket));
+        assert_eq!(c.state(), State::Disconnected);
+    }
+
+    #[test]
+    fn disconnect_queues_a_disconnect_packet() {
+        let mut b = Bufs::new();
+        let mut c = b.client(config());
+        connect(&mut c, 0);
+        c.disconnect().unwrap();
+        assert_eq!(sent(&mut c), ["Disconnect"]);
+        assert_eq!(c.state(), State::Disconnected);
+        assert_eq!(c.disconnect(), Err(Error::NotConnected));
+    }
+}
