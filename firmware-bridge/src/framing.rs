@@ -225,3 +225,155 @@ impl<const N: usize> Decoder<N> {
         (input.len(), None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn frame(payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![0u8; max_encoded_len(payload.len())];
+        let n = encode(payload, &mut out).unwrap();
+        out.truncate(n);
+        out
+    }
+
+    /// Feeds `input` in chunks of `chunk` bytes; collects payloads and errors.
+    fn decode_all<const N: usize>(
+        dec: &mut Decoder<N>,
+        input: &[u8],
+        chunk: usize,
+    ) -> Vec<core::result::Result<Vec<u8>, Error>> {
+        let mut out = Vec::new();
+        for mut piece in input.chunks(chunk.max(1)) {
+            while !piece.is_empty() {
+                let (used, got) = dec.feed(piece);
+                piece = &piece[used..];
+                if let Some(r) = got {
+                    out.push(r.map(<[u8]>::to_vec));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn crc16_matches_the_ccitt_false_check_value() {
+        assert_eq!(crc16(b"123456789"), 0x29B1);
+        assert_eq!(crc16(b""), 0xFFFF);
+    }
+
+    #[test]
+    fn an_encoded_frame_has_no_zero_before_its_delimiter() {
+        let f = frame(&[0, 0, 1, 0, 2, 0]);
+        assert_eq!(f.last(), Some(&0));
+        assert!(!f[..f.len() - 1].contains(&0));
+        let mut dec = Decoder::<64>::new();
+        assert_eq!(decode_all(&mut dec, &f, 1), [Ok(vec![0, 0, 1, 0, 2, 0])]);
+    }
+
+    #[test]
+    fn garbage_before_a_frame_is_reported_once_and_the_frame_still_decodes() {
+        let mut input = b"\x13\x37 line noise \xFF\xFE".to_vec();
+        input.push(0); // the garbage ends at the next delimiter
+        input.extend(frame(b"CONNECT"));
+        let mut dec = Decoder::<64>::new();
+        let got = decode_all(&mut dec, &input, 3);
+        assert_eq!(got.len(), 2);
+        assert!(got[0].is_err());
+        assert_eq!(got[1], Ok(b"CONNECT".to_vec()));
+        assert_eq!((dec.frames(), dec.errors()), (1, 1));
+    }
+
+    #[test]
+    fn a_corrupted_byte_fails_the_crc_and_the_next_frame_is_unaffected() {
+        let mut bad = frame(b"hello gsmq");
+        bad[3] ^= 0x01;
+        let mut input = bad;
+        input.extend(frame(b"next"));
+        let mut dec = Decoder::<64>::new();
+        let got = decode_all(&mut dec, &input, 64);
+        assert!(
+            matches!(got[0], Err(Error::Crc { .. } | Error::Cobs)),
+            "{got:?}"
+        );
+        assert_eq!(got[1], Ok(b"next".to_vec()));
+    }
+
+    #[test]
+    fn a_frame_longer_than_the_buffer_is_dropped_as_overflow() {
+        let mut input = frame(&[7u8; 100]);
+        input.extend(frame(&[8u8; 10]));
+        let mut dec = Decoder::<32>::new();
+        let got = decode_all(&mut dec, &input, 7);
+        assert_eq!(
+            got,
+            [Err(Error::Overflow { capacity: 32 }), Ok(vec![8u8; 10])]
+        );
+    }
+
+    #[test]
+    fn empty_frames_and_short_frames_are_handled() {
+        let mut dec = Decoder::<32>::new();
+        // Repeated delimiters are idle line, not errors; a lone code byte is too short.
+        let got = decode_all(&mut dec, &[0, 0, 0, 0x01, 0], 1);
+        assert_eq!(got, [Err(Error::TooShort { len: 0 })]);
+        assert_eq!(decode_all(&mut dec, &frame(b""), 1), [Ok(vec![])]);
+    }
+
+    #[test]
+    fn encode_refuses_a_small_buffer() {
+        let mut out = [0u8; 4];
+        assert_eq!(
+            encode(b"abc", &mut out),
+            Err(Error::BufferTooSmall {
+                needed: 7,
+                available: 4
+            })
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn frames_round_trip_under_any_split(
+            payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..700), 1..5),
+            chunk in 1usize..64,
+        ) {
+            let mut input = Vec::new();
+            for p in &payloads {
+                let f = frame(p);
+                prop_assert!(f.len() <= max_encoded_len(p.len()));
+                input.extend(f);
+            }
+            let mut dec = Decoder::<{ 700 + CRC_LEN }>::new();
+            let got = decode_all(&mut dec, &input, chunk);
+            let want: Vec<_> = payloads.iter().cloned().map(Ok).collect();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn the_decoder_resyncs_after_arbitrary_garbage(
+            garbage in proptest::collection::vec(any::<u8>(), 0..200),
+            payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 1..4),
+        ) {
+            let mut input = garbage;
+            input.push(DELIMITER);
+            for p in &payloads {
+                input.extend(frame(p));
+            }
+            let mut dec = Decoder::<{ 300 + CRC_LEN }>::new();
+            let got = decode_all(&mut dec, &input, 13);
+            // Whatever the garbage produced, the real frames come out last, in order.
+            let good: Vec<_> = got[got.len() - payloads.len()..].to_vec();
+            let want: Vec<_> = payloads.iter().cloned().map(Ok).collect();
+            prop_assert_eq!(good, want);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic_the_decoder(input in proptest::collection::vec(any::<u8>(), 0..500)) {
+            let mut dec = Decoder::<16>::new();
+            let got = decode_all(&mut dec, &input, 5);
+            prop_assert!(got.len() <= input.iter().filter(|&&b| b == 0).count());
+        }
+    }
+}
