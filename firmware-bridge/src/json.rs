@@ -500,3 +500,129 @@ impl<'a> Scanner<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn write_string(s: &str) -> std::string::String {
+        let mut buf = vec![0u8; s.len() * 6 + 2];
+        let mut w = Writer::new(&mut buf);
+        w.string(s).unwrap();
+        std::string::String::from_utf8(w.as_bytes().to_vec()).unwrap()
+    }
+
+    fn scan_string(json: &str) -> Result<std::string::String> {
+        let mut s = Scanner::new(json.as_bytes())?;
+        let raw = s.string()?;
+        s.end()?;
+        Ok(raw.chars().collect())
+    }
+
+    #[test]
+    fn quotes_backslashes_and_control_characters_are_escaped() {
+        assert_eq!(
+            write_string("say \"hi\" \\ now\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}"),
+            "\"say \\\"hi\\\" \\\\ now\\n\\r\\t\\b\\f\\u0001\\u001f\u{7f}\""
+        );
+    }
+
+    #[test]
+    fn emoji_and_non_ascii_text_stay_raw_utf8() {
+        assert_eq!(write_string("Grüße 👋🏽 привет"), "\"Grüße 👋🏽 привет\"");
+    }
+
+    #[test]
+    fn the_writer_reports_overflow_instead_of_truncating() {
+        let mut buf = [0u8; 8];
+        let mut w = Writer::new(&mut buf);
+        assert_eq!(w.string("abcdefgh"), Err(Error::Overflow));
+        let mut w = Writer::new(&mut buf);
+        w.u64(12_345_678).unwrap();
+        assert_eq!(w.as_bytes(), b"12345678");
+        assert_eq!(w.u64(0), Err(Error::Overflow));
+    }
+
+    #[test]
+    fn escapes_and_surrogate_pairs_decode() {
+        assert_eq!(
+            scan_string(r#""\ud83d\ude00 \u00e9\/\"""#).unwrap(),
+            "😀 é/\""
+        );
+    }
+
+    #[test]
+    fn invalid_strings_are_syntax_errors() {
+        for bad in [
+            r#""\ud83d""#,      // lone high surrogate
+            r#""\ude00""#,      // lone low surrogate
+            r#""\x""#,          // unknown escape
+            "\"tab\there\"",    // raw control character
+            r#""unterminated"#, // no closing quote
+            r#""\u12"#,         // short \u escape
+        ] {
+            assert!(
+                matches!(scan_string(bad), Err(Error::Syntax { .. })),
+                "{bad}"
+            );
+        }
+        assert_eq!(Scanner::new(b"\"\xff\"").err(), Some(Error::InvalidUtf8));
+    }
+
+    #[test]
+    fn skip_passes_over_nested_values_and_limits_depth() {
+        let doc = br#"{"a":[1,-2.5e3,{"b":null,"c":[true,false,"x\"]"]}],"d":{}}"#;
+        let mut s = Scanner::new(doc).unwrap();
+        s.skip().unwrap();
+        s.end().unwrap();
+        let deep = "[".repeat(DEPTH_MAX + 1) + &"]".repeat(DEPTH_MAX + 1);
+        let mut s = Scanner::new(deep.as_bytes()).unwrap();
+        assert_eq!(s.skip(), Err(Error::TooDeep));
+    }
+
+    #[test]
+    fn integers_are_checked_for_range_and_form() {
+        let read = |t: &str| Scanner::new(t.as_bytes()).unwrap().u64();
+        assert_eq!(read("18446744073709551615"), Ok(u64::MAX));
+        assert!(matches!(
+            read("18446744073709551616"),
+            Err(Error::Number { .. })
+        ));
+        assert!(matches!(read("-1"), Err(Error::Number { .. })));
+        assert!(matches!(read("1.5"), Err(Error::Number { .. })));
+        assert!(matches!(read("01"), Err(Error::Syntax { .. })));
+        assert!(matches!(read("\"1\""), Err(Error::Type { .. })));
+    }
+
+    #[test]
+    fn to_string_reports_overflow_at_capacity() {
+        let mut s = Scanner::new("\"ab\\u00e9\"".as_bytes()).unwrap();
+        let raw = s.string().unwrap();
+        assert_eq!(raw.to_string::<4>().unwrap().as_str(), "abé");
+        assert_eq!(raw.to_string::<3>(), Err(Error::Overflow));
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_round_trips_through_writer_and_serde_json(text in "\\PC*|[\\x00-\\x20\"\\\\]*") {
+            let json = write_string(&text);
+            let parsed: std::string::String = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(&parsed, &text);
+            prop_assert_eq!(scan_string(&json).unwrap(), text);
+        }
+
+        #[test]
+        fn serde_json_strings_decode_here(text in any::<std::string::String>()) {
+            let json = serde_json::to_string(&text).unwrap();
+            prop_assert_eq!(scan_string(&json).unwrap(), text);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic_the_scanner(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            if let Ok(mut s) = Scanner::new(&bytes) {
+                let _ = s.skip();
+            }
+        }
+    }
+}
