@@ -657,3 +657,365 @@ pub fn parse_message<const TEXT: usize>(
         _ => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json(req: &SendSms<'_>) -> std::string::String {
+        let mut buf = [0u8; crate::SEND_REQUEST_MAX];
+        let n = req.write_json(&mut buf).unwrap();
+        std::string::String::from_utf8(buf[..n].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn topics_follow_the_gsmq_schema() {
+        assert_eq!(send_topic("dev1").unwrap(), "gsmq/dev1/sms/send");
+        assert_eq!(reply_topic("dev1").unwrap(), "gsmq/dev1/reply");
+        assert_eq!(status_topic("dev1").unwrap(), "gsmq/dev1/sms/status");
+        let longest = "u".repeat(USER_MAX);
+        assert!(status_topic(&longest).is_ok());
+        for bad in ["", "a/b", "a+", "#", &"u".repeat(USER_MAX + 1)] {
+            assert_eq!(send_topic(bad), Err(Error::InvalidUser), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn request_ids_come_from_the_device_counter() {
+        let mut ids = RequestIds::new("pump-7", u32::MAX - 1).unwrap();
+        assert_eq!(ids.next_id(), "pump-7-4294967294");
+        assert_eq!(ids.next_id(), "pump-7-4294967295");
+        assert_eq!(ids.next_id(), "pump-7-0");
+        assert_eq!(ids.counter(), 1);
+        assert_eq!(
+            RequestIds::new("has space", 0).err(),
+            Some(Error::InvalidId)
+        );
+        let longest = "p".repeat(ID_PREFIX_MAX);
+        let mut ids = RequestIds::new(&longest, u32::MAX).unwrap();
+        assert_eq!(ids.next_id().len(), ID_PREFIX_MAX + 11);
+    }
+
+    #[test]
+    fn a_send_request_for_one_recipient_is_exact_json() {
+        let req = SendSms {
+            id: Some("dev1-42"),
+            to: Recipients::One("+491701234567"),
+            text: "Hi \"Bob\" 👋\n",
+            report: true,
+        };
+        assert_eq!(
+            json(&req),
+            r#"{"id":"dev1-42","to":"+491701234567","text":"Hi \"Bob\" 👋\n","report":true}"#
+        );
+    }
+
+    #[test]
+    fn a_send_request_for_several_recipients_uses_an_array() {
+        let req = SendSms {
+            id: None,
+            to: Recipients::Many(&["+4917", "+4918"]),
+            text: "x",
+            report: false,
+        };
+        assert_eq!(
+            json(&req),
+            r#"{"to":["+4917","+4918"],"text":"x","report":false}"#
+        );
+    }
+
+    #[test]
+    fn invalid_requests_are_refused_before_writing() {
+        let ok = SendSms {
+            id: None,
+            to: Recipients::One("+4917"),
+            text: "x",
+            report: false,
+        };
+        let mut buf = [0u8; 256];
+        let check = |r: SendSms<'_>, buf: &mut [u8]| r.write_json(buf);
+        assert_eq!(
+            check(
+                SendSms {
+                    to: Recipients::Many(&["+4917", "+49 17"]),
+                    ..ok
+                },
+                &mut buf
+            ),
+            Err(Error::InvalidRecipient { index: 1 })
+        );
+        assert_eq!(
+            check(
+                SendSms {
+                    to: Recipients::Many(&[]),
+                    ..ok
+                },
+                &mut buf
+            ),
+            Err(Error::RecipientCount)
+        );
+        assert_eq!(
+            check(
+                SendSms {
+                    to: Recipients::One("+"),
+                    ..ok
+                },
+                &mut buf
+            ),
+            Err(Error::InvalidRecipient { index: 0 })
+        );
+        assert_eq!(
+            check(SendSms { text: "", ..ok }, &mut buf),
+            Err(Error::InvalidText)
+        );
+        assert_eq!(
+            check(
+                SendSms {
+                    id: Some("a\"b"),
+                    ..ok
+                },
+                &mut buf
+            ),
+            Err(Error::InvalidId)
+        );
+        assert_eq!(check(ok, &mut buf[..20]), Err(Error::BufferTooSmall));
+    }
+
+    #[test]
+    fn the_longest_plain_request_fits_the_send_buffer() {
+        let numbers: Vec<std::string::String> = (0..RECIPIENTS_MAX)
+            .map(|i| format!("+{}", "9".repeat(NUMBER_MAX - 2)) + &i.to_string()[..1])
+            .collect();
+        let refs: Vec<&str> = numbers.iter().map(|s| s.as_str()).collect();
+        let id = "i".repeat(ID_MAX);
+        let text = "t".repeat(SEND_TEXT_MAX);
+        let req = SendSms {
+            id: Some(&id),
+            to: Recipients::Many(&refs),
+            text: &text,
+            report: true,
+        };
+        assert!(json(&req).len() <= crate::SEND_REQUEST_MAX);
+    }
+
+    #[test]
+    fn an_accepting_reply_parses() {
+        let r = parse_reply(
+            br#"{"id":"dev1-42","ok":true,"message_id":9001,"parts":2,"encoding":"gsm7","extra":{"a":[1]}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.id.as_deref(), Some("dev1-42"));
+        assert_eq!(
+            r.outcome,
+            Outcome::Accepted {
+                message_id: 9001,
+                parts: 2,
+                encoding: "gsm7".try_into().unwrap()
+            }
+        );
+    }
+
+    #[test]
+    fn a_rejecting_reply_parses_with_its_error_object() {
+        let r = parse_reply(
+            br#"{"id":null,"ok":false,"error":{"code":"invalid_recipient","message":"to[1] is not E.164","field":"to"}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.id, None);
+        let Outcome::Rejected {
+            code,
+            message,
+            field,
+        } = r.outcome
+        else {
+            panic!("accepted")
+        };
+        assert_eq!(code, "invalid_recipient");
+        assert_eq!(message, "to[1] is not E.164");
+        assert_eq!(field.as_deref(), Some("to"));
+        let r = parse_reply(
+            br#"{"ok":false,"error":{"code":"rate_limited","message":"","field":null}}"#,
+        )
+        .unwrap();
+        assert!(matches!(r.outcome, Outcome::Rejected { field: None, .. }));
+    }
+
+    #[test]
+    fn replies_with_missing_or_mistyped_fields_name_the_field() {
+        assert_eq!(
+            parse_reply(br#"{"ok":true,"parts":1,"encoding":"gsm7"}"#),
+            Err(Error::Missing {
+                field: Field::MessageId
+            })
+        );
+        assert_eq!(
+            parse_reply(br#"{"ok":"yes"}"#),
+            Err(Error::Invalid { field: Field::Ok })
+        );
+        assert_eq!(
+            parse_reply(br#"{"ok":false}"#),
+            Err(Error::Missing {
+                field: Field::Error
+            })
+        );
+        assert!(matches!(
+            parse_reply(br#"{"ok":true,"#),
+            Err(Error::Json(json::Error::Syntax { .. }))
+        ));
+        let long_id = format!(
+            r#"{{"id":"{}","ok":false,"error":{{"code":"x"}}}}"#,
+            "i".repeat(ID_MAX + 1)
+        );
+        assert_eq!(
+            parse_reply(long_id.as_bytes()),
+            Err(Error::Overflow {
+                field: Field::Id,
+                capacity: ID_MAX
+            })
+        );
+    }
+
+    #[test]
+    fn status_events_parse_for_every_state() {
+        for st in [
+            "queued",
+            "sent",
+            "delivered",
+            "failed",
+            "expired",
+            "cancelled",
+        ] {
+            let payload = format!(
+                r#"{{"message_id":7,"id":"dev1-1","to":"+4917","state":"{st}","parts_sent":1,"parts_total":2,"modem":"m0","reason":null,"at":"2026-11-22T06:00:00Z"}}"#
+            );
+            let s = parse_status(payload.as_bytes()).unwrap();
+            assert_eq!(s.state.as_str(), st);
+            assert_eq!((s.message_id, s.parts_sent, s.parts_total), (7, 1, 2));
+            assert_eq!(s.modem.as_deref(), Some("m0"));
+            assert_eq!(s.reason, None);
+            assert_eq!(s.at, "2026-11-22T06:00:00Z");
+        }
+        assert!(SmsState::Delivered.is_final() && !SmsState::Sent.is_final());
+    }
+
+    #[test]
+    fn status_events_report_overflow_and_unknown_states() {
+        let to_long = format!(
+            r#"{{"message_id":7,"to":"+{}","state":"sent","at":"x"}}"#,
+            "1".repeat(NUMBER_MAX)
+        );
+        assert_eq!(
+            parse_status(to_long.as_bytes()),
+            Err(Error::Overflow {
+                field: Field::To,
+                capacity: NUMBER_MAX
+            })
+        );
+        assert_eq!(
+            parse_status(br#"{"message_id":7,"to":"+1","state":"lost","at":"x"}"#),
+            Err(Error::Invalid {
+                field: Field::State
+            })
+        );
+        assert_eq!(
+            parse_status(
+                br#"{"message_id":7,"to":"+1","state":"failed","parts_sent":70000,"at":"x"}"#
+            ),
+            Err(Error::Invalid {
+                field: Field::PartsSent
+            })
+        );
+        let reason = format!(
+            r#"{{"message_id":7,"to":"+1","state":"failed","reason":"{}","at":"x"}}"#,
+            "r".repeat(MESSAGE_MAX + 1)
+        );
+        assert_eq!(
+            parse_status(reason.as_bytes()),
+            Err(Error::Overflow {
+                field: Field::Reason,
+                capacity: MESSAGE_MAX
+            })
+        );
+    }
+
+    #[test]
+    fn inbound_sms_parse_with_escaped_text_and_a_chosen_capacity() {
+        let payload = br#"{"message_id":12,"from":"+4917","modem":"m0","text":"Caf\u00e9 \ud83d\ude00 \"ok\"\n","encoding":"ucs2","received_at":"2026-11-22T06:00:01Z","sent_at":"2026-11-22T05:59:58+01:00","parts":1}"#;
+        let m: InboxSms = parse_inbox(payload).unwrap();
+        assert_eq!(m.text, "Café 😀 \"ok\"\n");
+        assert_eq!(m.sent_at.as_deref(), Some("2026-11-22T05:59:58+01:00"));
+        assert_eq!((m.message_id, m.parts), (12, 1));
+        assert_eq!(
+            parse_inbox::<8>(payload),
+            Err(Error::Overflow {
+                field: Field::Text,
+                capacity: 8
+            })
+        );
+        assert_eq!(
+            parse_inbox::<64>(br#"{"message_id":12,"from":"+4917","modem":"m0","encoding":"gsm7","received_at":"t"}"#),
+            Err(Error::Missing { field: Field::Text })
+        );
+    }
+
+    #[test]
+    fn parse_message_routes_by_topic() {
+        let reply = br#"{"ok":true,"message_id":1,"parts":1,"encoding":"gsm7"}"#;
+        assert!(matches!(
+            parse_message::<64>("dev1", "gsmq/dev1/reply", reply),
+            Ok(Some(Message::Reply(_)))
+        ));
+        assert_eq!(
+            parse_message::<64>("dev1", "gsmq/dev2/reply", reply),
+            Ok(None)
+        );
+        assert_eq!(
+            parse_message::<64>("dev1", "gsmq/dev1/other", reply),
+            Ok(None)
+        );
+        assert!(matches!(
+            parse_message::<64>("dev1", INBOX_TOPIC, reply),
+            Err(Error::Missing { .. })
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_makes_a_request_serde_json_reads_back(
+            text in "\\PC{1,200}|[\\x00-\\x1f\"\\\\a]{1,50}",
+            counter in any::<u32>(),
+        ) {
+            let mut ids = RequestIds::new("dev1", counter).unwrap();
+            let id = ids.next_id();
+            let req = SendSms { id: Some(&id), to: Recipients::One("+4917"), text: &text, report: true };
+            let v: serde_json::Value = serde_json::from_str(&json(&req)).unwrap();
+            prop_assert_eq!(v["text"].as_str(), Some(text.as_str()));
+            prop_assert_eq!(v["id"].as_str(), Some(id.as_str()));
+            prop_assert_eq!(v["report"].as_bool(), Some(true));
+        }
+
+        #[test]
+        fn events_serialised_by_serde_json_parse_here(
+            text in "\\PC{0,100}",
+            from in "\\+[0-9]{1,15}",
+            message_id in any::<u64>(),
+        ) {
+            let payload = serde_json::json!({
+                "message_id": message_id, "from": from, "modem": "m0", "text": text,
+                "encoding": "ucs2", "received_at": "2026-11-22T06:00:01Z", "sent_at": null, "parts": 1,
+            }).to_string();
+            let m: InboxSms<400> = parse_inbox(payload.as_bytes()).unwrap();
+            prop_assert_eq!(m.text.as_str(), text.as_str());
+            prop_assert_eq!(m.from.as_str(), from.as_str());
+            prop_assert_eq!(m.message_id, message_id);
+        }
+
+        #[test]
+        fn arbitrary_payloads_never_panic_the_parsers(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse_reply(&bytes);
+            let _ = parse_status(&bytes);
+            let _ = parse_inbox::<32>(&bytes);
+        }
+    }
+}
