@@ -743,3 +743,148 @@ pub fn set_dup(encoded_publish: &mut [u8]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(p: &Packet<'_>) -> Vec<u8> {
+        let mut buf = vec![0u8; p.encoded_len().unwrap()];
+        assert_eq!(p.encode(&mut buf), Ok(buf.len()));
+        buf
+    }
+
+    fn publish(payload: &[u8]) -> Packet<'_> {
+        Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::AtLeastOnce,
+            retain: false,
+            topic: "t",
+            pkid: 1,
+            payload,
+        })
+    }
+
+    #[test]
+    fn remaining_length_boundaries_round_trip() {
+        // Body = 2 (topic len) + 1 (topic) + 2 (pkid) + payload.
+        for (payload_len, header_len) in [(122, 2), (123, 3), (16_378, 3), (16_379, 4)] {
+            let payload = vec![0xA5; payload_len];
+            let bytes = enc(&publish(&payload));
+            assert_eq!(bytes.len(), header_len + 5 + payload_len, "{payload_len}");
+            assert_eq!(packet_len(&bytes), Ok(Some(bytes.len())));
+            assert_eq!(decode(&bytes), Ok(Some((publish(&payload), bytes.len()))));
+        }
+    }
+
+    #[test]
+    fn malformed_headers_are_errors_not_incomplete() {
+        assert_eq!(
+            decode(&[0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]),
+            Err(Error::MalformedRemainingLength)
+        );
+        assert_eq!(decode(&[0x00, 0x00]), Err(Error::InvalidPacketType(0)));
+        assert_eq!(decode(&[0xF0, 0x00]), Err(Error::InvalidPacketType(15)));
+        // PUBREC is refused as soon as its header is complete.
+        assert_eq!(decode(&[0x50, 0x02]), Err(Error::UnsupportedPacket(5)));
+        assert_eq!(decode(&[0x30]), Ok(None));
+        assert_eq!(decode(&[]), Ok(None));
+    }
+
+    #[test]
+    fn invalid_flags_qos_and_ids_are_rejected() {
+        // PUBLISH with QoS 3.
+        assert_eq!(decode(&[0x36, 0x03, 0, 1, b't']), Err(Error::InvalidQoS(3)));
+        // QoS 0 PUBLISH with DUP.
+        assert_eq!(
+            decode(&[0x38, 0x03, 0, 1, b't']),
+            Err(Error::InvalidFlags(8))
+        );
+        // SUBSCRIBE must have flags 0b0010.
+        assert_eq!(
+            decode(&[0x80, 0x06, 0, 1, 0, 1, b't', 0]),
+            Err(Error::InvalidFlags(0))
+        );
+        // SUBSCRIBE without filters.
+        assert_eq!(decode(&[0x82, 0x02, 0, 1]), Err(Error::EmptySubscribe));
+        assert_eq!(decode(&[0x40, 0x02, 0, 0]), Err(Error::ZeroPacketId));
+        assert_eq!(decode(&[0xD0, 0x01, 0]), Err(Error::TrailingBytes));
+        assert_eq!(decode(&[0x40, 0x01, 0]), Err(Error::Truncated));
+        assert_eq!(
+            decode(&[0x20, 0x02, 0, 6]),
+            Err(Error::InvalidConnectReturnCode(6))
+        );
+        assert_eq!(
+            decode(&[0x90, 0x03, 0, 1, 3]),
+            Err(Error::InvalidSubAckCode(3))
+        );
+        assert_eq!(
+            decode(&[0x30, 0x04, 0, 2, 0xC3, 0x28]),
+            Err(Error::InvalidUtf8)
+        );
+    }
+
+    #[test]
+    fn connect_flags_are_checked_both_ways() {
+        let c = Connect {
+            client_id: "c",
+            keep_alive_s: 5,
+            clean_session: true,
+            username: None,
+            password: Some(b"pw"),
+            will: None,
+        };
+        let mut buf = [0u8; 64];
+        assert_eq!(
+            Packet::Connect(c).encode(&mut buf),
+            Err(Error::InvalidConnectFlags)
+        );
+        let ok = Packet::Connect(Connect {
+            username: Some("u"),
+            ..c
+        });
+        let mut bytes = enc(&ok);
+        assert_eq!(decode(&bytes).unwrap().unwrap().0, ok);
+        bytes[9] &= !0x80; // clear the user-name flag: password without user name
+        assert_eq!(decode(&bytes), Err(Error::InvalidConnectFlags));
+        bytes[8] = 3; // protocol level 3 (MQTT 3.1)
+        assert_eq!(decode(&bytes), Err(Error::InvalidProtocol));
+    }
+
+    #[test]
+    fn encode_into_a_small_buffer_writes_nothing() {
+        let mut buf = [0xEEu8; 6];
+        assert_eq!(
+            publish(b"abc").encode(&mut buf),
+            Err(Error::BufferTooSmall {
+                needed: 10,
+                available: 6
+            })
+        );
+        assert_eq!(buf, [0xEE; 6]);
+    }
+
+    #[test]
+    fn set_dup_marks_only_qos1_and_qos2_publishes() {
+        let mut q1 = enc(&publish(b"x"));
+        set_dup(&mut q1);
+        let Some((Packet::Publish(p), _)) = decode(&q1).unwrap() else {
+            panic!()
+        };
+        assert!(p.dup);
+        let mut q0 = enc(&Packet::Publish(Publish {
+            qos: QoS::AtMostOnce,
+            pkid: 0,
+            ..match publish(b"x") {
+                Packet::Publish(p) => p,
+                _ => unreachable!(),
+            }
+        }));
+        let before = q0.clone();
+        set_dup(&mut q0);
+        assert_eq!(q0, before);
+        let mut ack = enc(&Packet::PubAck(3));
+        set_dup(&mut ack);
+        assert_eq!(ack, [0x40, 2, 0, 3]);
+    }
+}
