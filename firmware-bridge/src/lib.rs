@@ -10,9 +10,48 @@
 //! - [`framing`]: COBS + CRC-16 framing so a UART-only device can carry MQTT to gsmq.
 //! - [`json`]: the allocation-free JSON writer and scanner behind [`gsmq`].
 //!
-//! The `std` feature adds `std::error::Error` impls and `Vec` helpers; the gsmq daemon links
-//! the framing and the MQTT codec through it. `log` and `defmt` select a logging backend and
-//! exclude each other.
+//! The `std` feature adds `Vec` helpers for host code; the gsmq daemon links the framing and
+//! the MQTT codec through it. Error types implement `core::error::Error` in every build.
+//! `log` and `defmt` select a logging backend and exclude each other.
+//!
+//! # The caller's loop
+//!
+//! ```
+//! use firmware_bridge::gsmq::{self, Recipients, SendSms};
+//! use firmware_bridge::mqtt::{Client, Config, Event, Packet, QoS};
+//! use firmware_bridge::mqtt::codec::{ConnAck, ConnectReturnCode};
+//! use firmware_bridge::{INFLIGHT_BUFFER_LEN, RX_BUFFER_LEN, SEND_REQUEST_MAX, TX_BUFFER_LEN};
+//!
+//! let (mut tx, mut rx, mut inflight) =
+//!     ([0u8; TX_BUFFER_LEN], [0u8; RX_BUFFER_LEN], [0u8; INFLIGHT_BUFFER_LEN]);
+//! let mut config = Config::new("pump-7");
+//! config.username = Some("dev1");
+//! config.password = Some(b"secret");
+//! let mut client = Client::new(config, &mut tx, &mut rx, &mut inflight);
+//!
+//! client.connect(0).unwrap();
+//! let n = client.transmit().len(); // write these bytes to the transport, then:
+//! client.transmitted(n);
+//!
+//! // Bytes read from the transport (here: the broker's CONNACK).
+//! let mut connack = [0u8; 4];
+//! let ack = ConnAck { session_present: false, code: ConnectReturnCode::Accepted };
+//! Packet::ConnAck(ack).encode(&mut connack).unwrap();
+//! client.receive(&connack);
+//! assert_eq!(client.poll(5).unwrap(), Some(Event::Connected { session_present: false }));
+//!
+//! let mut ids = gsmq::RequestIds::new("pump-7", 41).unwrap(); // counter kept in flash
+//! let id = ids.next_id();
+//! let request = SendSms { id: Some(&id), to: Recipients::One("+491701234567"),
+//!                         text: "Tank low ⚠️", report: true };
+//! let mut json = [0u8; SEND_REQUEST_MAX];
+//! let len = request.write_json(&mut json).unwrap();
+//! let topic = gsmq::send_topic("dev1").unwrap();
+//! let pkid = client.publish(&topic, &json[..len], QoS::AtLeastOnce, false, 10).unwrap();
+//! assert_eq!(pkid, 1);
+//! // Sleep until `client.poll_timeout()` or until bytes arrive, then `poll` again.
+//! assert_eq!(client.poll_timeout(), Some(10 + 5_000)); // resend unless PUBACK arrives
+//! ```
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(unsafe_code)]
 

@@ -735,6 +735,17 @@ impl Packet<'_> {
     }
 }
 
+/// Encodes into a new vector (host side).
+#[cfg(feature = "std")]
+impl Packet<'_> {
+    pub fn to_vec(&self) -> Result<std::vec::Vec<u8>> {
+        let mut out = std::vec![0; self.encoded_len()?];
+        let n = self.encode(&mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+}
+
 /// Sets the DUP flag on an encoded QoS 1/2 PUBLISH (for retransmission, §3.3.1.1).
 pub fn set_dup(encoded_publish: &mut [u8]) {
     if let Some(first) = encoded_publish.first_mut() {
