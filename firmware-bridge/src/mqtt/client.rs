@@ -1049,6 +1049,44 @@ mod tests {
         assert_eq!(c.state(), State::Disconnected);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_input_and_times_never_panic_the_client(
+            chunks in proptest::collection::vec(
+                (proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64), 0u64..40_000),
+                0..20,
+            ),
+        ) {
+            let mut b = Bufs::new();
+            let mut c = b.client(config());
+            connect(&mut c, 0);
+            c.publish("t", b"x", QoS::AtLeastOnce, false, 0).unwrap();
+            let mut now = 0;
+            for (bytes, dt) in chunks {
+                now += dt;
+                let mut input = &bytes[..];
+                let mut rounds = 0;
+                while !input.is_empty() && rounds < 100 {
+                    rounds += 1;
+                    let n = c.receive(input);
+                    input = &input[n..];
+                    let mut events = 0;
+                    while let Ok(Some(_)) = c.poll(now) {
+                        events += 1;
+                        proptest::prop_assert!(events < 1_000, "poll must run dry");
+                    }
+                    let pending = c.transmit().len();
+                    c.transmitted(pending);
+                    if c.state() == State::Disconnected {
+                        c.connect(now).unwrap();
+                    }
+                }
+                proptest::prop_assert!(input.is_empty(), "receive stalled");
+                let _ = c.poll(now);
+            }
+        }
+    }
+
     #[test]
     fn disconnect_queues_a_disconnect_packet() {
         let mut b = Bufs::new();
