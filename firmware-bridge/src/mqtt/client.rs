@@ -513,7 +513,14 @@ impl<'b> Client<'b> {
             if self.state == State::Disconnected {
                 return Ok(None);
             }
-            if let Some(total) = self.oversized()? {
+            let oversized = match self.oversized() {
+                Ok(o) => o,
+                Err(e) => {
+                    self.connection_lost();
+                    return Err(e);
+                }
+            };
+            if let Some(total) = oversized {
                 let dropped = self.rx_len;
                 self.rx_len = 0;
                 self.rx_skip = total - dropped;
@@ -1085,6 +1092,22 @@ mod tests {
                 let _ = c.poll(now);
             }
         }
+    }
+
+    #[test]
+    fn a_malformed_header_from_the_broker_ends_the_connection() {
+        let mut b = Bufs::new();
+        let mut c = b.client(config());
+        c.connect(0).unwrap();
+        c.receive(&[0x20, 0x80, 0x80, 0x80, 0x80, 0x01]);
+        assert_eq!(
+            c.poll(1),
+            Err(Error::Codec(codec::Error::MalformedRemainingLength))
+        );
+        assert_eq!(c.state(), State::Disconnected);
+        c.connect(2).unwrap();
+        assert_eq!(c.receive(&connack(ConnectReturnCode::Accepted)), 4);
+        assert!(matches!(c.poll(3), Ok(Some(Event::Connected { .. }))));
     }
 
     #[test]
