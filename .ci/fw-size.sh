@@ -16,12 +16,17 @@ fi
 if ! command -v arm-none-eabi-size >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get install -y binutils-arm-none-eabi >/dev/null 2>&1 \
-        || { apt-get update >/dev/null && apt-get install -y binutils-arm-none-eabi >/dev/null; }
+        || { apt-get update >/dev/null 2>&1 && apt-get install -y binutils-arm-none-eabi >/dev/null 2>&1; } \
+        || echo "fw-size: could not install binutils-arm-none-eabi" >&2
 fi
 
 (cd "$CRATE" && cargo build --locked --release --target "$TARGET")
 ELF="$CARGO_TARGET_DIR/$TARGET/release/fw-size-check"
 
+if ! command -v arm-none-eabi-size >/dev/null 2>&1; then
+    echo "fw-size: built $ELF, but arm-none-eabi-size is missing; size not measured" >&2
+    exit 0
+fi
 arm-none-eabi-size -A "$ELF"
 TEXT=$(arm-none-eabi-size -A "$ELF" | awk '$1 == ".text" { print $2 }')
 if [ -z "$TEXT" ]; then

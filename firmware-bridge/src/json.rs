@@ -174,7 +174,7 @@ impl<'a> RawStr<'a> {
     /// Decodes into a fixed-capacity string; [`Error::Overflow`] if it does not fit.
     pub fn to_string<const N: usize>(&self) -> Result<String<N>> {
         let mut out = String::new();
-        if !self.raw.as_bytes().contains(&b'\\') {
+        if !self.raw.bytes().any(|b| b == b'\\') {
             out.push_str(self.raw).map_err(|_| Error::Overflow)?;
             return Ok(out);
         }
