@@ -48,7 +48,9 @@ fn uart_write(bytes: &[u8]) {
 fn halt(code: u32) -> ! {
     // SAFETY: fixed MMIO register of the (imaginary) board.
     unsafe { UART_DATA.write_volatile(code) };
-    loop {}
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 #[no_mangle]
