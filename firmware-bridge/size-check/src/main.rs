@@ -53,13 +53,90 @@ fn halt(code: u32) -> ! {
     }
 }
 
+/// What the firmware knows besides the client.
+struct App {
+    json: [u8; SEND_REQUEST_MAX],
+    frame: [u8; FRAME_ENCODED_MAX],
+    id: gsmq::RequestId,
+    send_topic: gsmq::Topic,
+    reply_topic: gsmq::Topic,
+    sent: bool,
+}
+
+impl App {
+    /// Drains the client's events, then frames and writes what it wants to send.
+    fn service(&mut self, client: &mut Client<'_>, now: u64) {
+        loop {
+            match client.poll(now) {
+                Ok(None) => break,
+                Ok(Some(Event::Connected { .. })) => {
+                    let _ = client.subscribe(&[(self.reply_topic.as_str(), QoS::AtLeastOnce)], now);
+                }
+                Ok(Some(Event::Subscribed(_))) if !self.sent => {
+                    let request = SendSms {
+                        id: Some(self.id.as_str()),
+                        to: Recipients::One("+491701234567"),
+                        text: "Pump 3 pressure low \u{26a0}\u{fe0f}",
+                        report: true,
+                    };
+                    if let Ok(n) = request.write_json(&mut self.json) {
+                        self.sent = client
+                            .publish(
+                                &self.send_topic,
+                                &self.json[..n],
+                                QoS::AtLeastOnce,
+                                false,
+                                now,
+                            )
+                            .is_ok();
+                    }
+                }
+                Ok(Some(Event::Message(p))) if p.topic == self.reply_topic.as_str() => {
+                    if let Ok(r) = gsmq::parse_reply(p.payload) {
+                        if r.id.as_deref() == Some(self.id.as_str()) {
+                            let code = match r.outcome {
+                                Outcome::Accepted { message_id, .. } => message_id as u32,
+                                Outcome::Rejected { .. } => 0xFFFF,
+                            };
+                            let _ = client.disconnect();
+                            self.flush(client);
+                            halt(code);
+                        }
+                    }
+                }
+                Ok(Some(_)) => {}
+                Err(_) => {
+                    // Connection lost or refused: start over (a real device would back off).
+                    let _ = client.connect(now);
+                    self.sent = false;
+                }
+            }
+        }
+        self.flush(client);
+    }
+
+    fn flush(&mut self, client: &mut Client<'_>) {
+        loop {
+            let out = client.transmit();
+            if out.is_empty() {
+                return;
+            }
+            let chunk = &out[..out.len().min(FRAME_PAYLOAD_MAX)];
+            let Ok(n) = framing::encode(chunk, &mut self.frame) else {
+                return;
+            };
+            uart_write(&self.frame[..n]);
+            let len = chunk.len();
+            client.transmitted(len);
+        }
+    }
+}
+
 #[no_mangle]
 pub extern "C" fn _start() -> ! {
     let mut tx = [0u8; TX_BUFFER_LEN];
     let mut rx = [0u8; RX_BUFFER_LEN];
     let mut inflight = [0u8; INFLIGHT_BUFFER_LEN];
-    let mut frame = [0u8; FRAME_ENCODED_MAX];
-    let mut json = [0u8; SEND_REQUEST_MAX];
     let mut decoder = Decoder::<FRAME_BUFFER_LEN>::new();
 
     let mut config = Config::new("dev1-board");
@@ -74,74 +151,33 @@ pub extern "C" fn _start() -> ! {
     else {
         halt(1)
     };
-    let id = ids.next_id();
-    let mut sent = false;
+    let mut app = App {
+        json: [0; SEND_REQUEST_MAX],
+        frame: [0; FRAME_ENCODED_MAX],
+        id: ids.next_id(),
+        send_topic,
+        reply_topic,
+        sent: false,
+    };
 
     if client.connect(now_ms()).is_err() {
         halt(2);
     }
+    uart_write(&[framing::DELIMITER]); // flush the peer's half-frame, if any
     loop {
         let now = now_ms();
-        // Input: one UART byte at a time through the frame decoder into the client.
+        // Input: UART bytes through the frame decoder into the client; servicing the client
+        // between pieces makes room in its receive buffer.
         if let Some(byte) = uart_read() {
-            if let (_, Some(Ok(payload))) = decoder.feed(&[byte]) {
-                client.receive(payload);
-            }
-        }
-        // Events.
-        loop {
-            match client.poll(now) {
-                Ok(None) => break,
-                Ok(Some(Event::Connected { .. })) => {
-                    let _ = client.subscribe(&[(reply_topic.as_str(), QoS::AtLeastOnce)], now);
-                }
-                Ok(Some(Event::Subscribed(_))) if !sent => {
-                    let request = SendSms {
-                        id: Some(id.as_str()),
-                        to: Recipients::One("+491701234567"),
-                        text: "Pump 3 pressure low \u{26a0}\u{fe0f}",
-                        report: true,
-                    };
-                    if let Ok(n) = request.write_json(&mut json) {
-                        sent = client
-                            .publish(&send_topic, &json[..n], QoS::AtLeastOnce, false, now)
-                            .is_ok();
-                    }
-                }
-                Ok(Some(Event::Message(p))) if p.topic == reply_topic.as_str() => {
-                    match gsmq::parse_reply(p.payload) {
-                        Ok(r) if r.id.as_deref() == Some(id.as_str()) => {
-                            let code = match r.outcome {
-                                Outcome::Accepted { message_id, .. } => message_id as u32,
-                                Outcome::Rejected { .. } => 0xFFFF,
-                            };
-                            let _ = client.disconnect();
-                            let out = client.transmit();
-                            if let Ok(n) = framing::encode(out, &mut frame) {
-                                uart_write(&frame[..n]);
-                            }
-                            halt(code);
-                        }
-                        _ => {}
-                    }
-                }
-                Ok(Some(_)) => {}
-                Err(_) => {
-                    let _ = client.connect(now);
-                    sent = false;
+            if let (_, Some(Ok(mut payload))) = decoder.feed(&[byte]) {
+                while !payload.is_empty() {
+                    let n = client.receive(payload);
+                    payload = &payload[n..];
+                    app.service(&mut client, now);
                 }
             }
         }
-        // Output: frame what the client wants to send.
-        let out = client.transmit();
-        if !out.is_empty() {
-            let chunk = &out[..out.len().min(FRAME_PAYLOAD_MAX)];
-            if let Ok(n) = framing::encode(chunk, &mut frame) {
-                uart_write(&frame[..n]);
-                let len = chunk.len();
-                client.transmitted(len);
-            }
-        }
+        app.service(&mut client, now);
     }
 }
 
