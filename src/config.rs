@@ -40,6 +40,8 @@ pub struct Config {
     pub users: Vec<UserConfig>,
     #[serde(default, rename = "modem")]
     pub modems: Vec<ModemConfig>,
+    #[serde(default, rename = "device")]
+    pub devices: Vec<DeviceConfig>,
     #[serde(default)]
     pub log: LogConfig,
     #[serde(default)]
@@ -254,6 +256,21 @@ pub struct ModemConfig {
     /// Own number of a simulated modem (`sim:` ports only).
     #[serde(default)]
     pub sim_number: Option<String>,
+}
+
+// ---------------------------------------------------------------- [device]
+
+/// `[[device]]`: a microcontroller on a UART that speaks framed MQTT
+/// (firmware-bridge); gsmq bridges it into the embedded broker, where it
+/// logs in with its own `[[user]]` credentials.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceConfig {
+    pub name: String,
+    /// Serial device path, e.g. `/dev/ttyAMA0` or `/dev/serial/by-id/...`.
+    pub port: String,
+    #[serde(default = "defaults::baud")]
+    pub baud: u32,
 }
 
 // ------------------------------------------------------------------- [log]
