@@ -124,12 +124,16 @@ fn default_lookup(c: char) -> (Option<u8>, Option<u8>) {
 }
 
 impl Alphabet {
-    pub(crate) const DEFAULT: Alphabet = Alphabet { locking: None, single: None };
+    pub(crate) const DEFAULT: Alphabet = Alphabet {
+        locking: None,
+        single: None,
+    };
 
     /// Whether this alphabet can be selected at all (Spanish has no locking
     /// shift table).
     pub(crate) fn is_valid(self) -> bool {
-        self.locking.is_none_or(|l| tables::locking(l.id()).is_some())
+        self.locking
+            .is_none_or(|l| tables::locking(l.id()).is_some())
     }
 
     /// How `c` is written with these tables, if at all.
@@ -290,7 +294,9 @@ mod tests {
     #[test]
     fn hello_packs_to_the_textbook_octets() {
         let mut sep = Vec::new();
-        Alphabet::DEFAULT.encode_into("hellohello", &mut sep).unwrap();
+        Alphabet::DEFAULT
+            .encode_into("hellohello", &mut sep)
+            .unwrap();
         assert_eq!(pack_plain(&sep), hex::decode("E8329BFD4697D9EC37").unwrap());
     }
 
@@ -305,7 +311,11 @@ mod tests {
         }
         for (code, &c) in tables::SINGLE_DEFAULT.iter().enumerate() {
             if c != U {
-                assert_eq!(Alphabet::DEFAULT.lookup(c), Some(Code::Shift(code as u8)), "{c:?}");
+                assert_eq!(
+                    Alphabet::DEFAULT.lookup(c),
+                    Some(Code::Shift(code as u8)),
+                    "{c:?}"
+                );
             }
         }
     }
@@ -342,7 +352,10 @@ mod tests {
         assert_eq!(tr.lookup('İ'), Some(Code::Base(0x40)));
         assert_eq!(tr.lookup('ç'), Some(Code::Base(0x60)));
         assert_eq!(tr.lookup('€'), Some(Code::Base(0x04)));
-        let single_only = Alphabet { locking: None, single: Some(NationalLanguage::Turkish) };
+        let single_only = Alphabet {
+            locking: None,
+            single: Some(NationalLanguage::Turkish),
+        };
         assert_eq!(single_only.lookup('Ğ'), Some(Code::Shift(0x47)));
         assert_eq!(single_only.lookup('İ'), Some(Code::Shift(0x49)));
         assert_eq!(single_only.lookup('Ş'), Some(Code::Shift(0x53)));
@@ -355,7 +368,10 @@ mod tests {
 
     #[test]
     fn spanish_single_shift_holds_the_accented_vowels() {
-        let es = Alphabet { locking: None, single: Some(NationalLanguage::Spanish) };
+        let es = Alphabet {
+            locking: None,
+            single: Some(NationalLanguage::Spanish),
+        };
         for (c, code) in [
             ('ç', 0x09),
             ('Á', 0x41),
@@ -370,7 +386,11 @@ mod tests {
         ] {
             assert_eq!(es.lookup(c), Some(Code::Shift(code)), "{c}");
         }
-        assert!(!Alphabet { locking: Some(NationalLanguage::Spanish), single: None }.is_valid());
+        assert!(!Alphabet {
+            locking: Some(NationalLanguage::Spanish),
+            single: None
+        }
+        .is_valid());
     }
 
     #[test]
@@ -413,7 +433,15 @@ mod tests {
         ] {
             assert_eq!(pt.lookup(c), Some(Code::Base(code)), "{c}");
         }
-        for (c, code) in [('Φ', 0x12), ('Γ', 0x13), ('Ω', 0x15), ('Π', 0x16), ('Ψ', 0x17), ('Σ', 0x18), ('Θ', 0x19)] {
+        for (c, code) in [
+            ('Φ', 0x12),
+            ('Γ', 0x13),
+            ('Ω', 0x15),
+            ('Π', 0x16),
+            ('Ψ', 0x17),
+            ('Σ', 0x18),
+            ('Θ', 0x19),
+        ] {
             assert_eq!(pt.lookup(c), Some(Code::Shift(code)), "{c}");
         }
     }
@@ -438,7 +466,11 @@ mod tests {
             let mut decoded = String::new();
             alpha.decode(septets.iter().copied(), &mut decoded);
             assert_eq!(decoded, chars, "language {id}");
-            assert!(septets.len() >= 100, "language {id} has only {} codes", septets.len());
+            assert!(
+                septets.len() >= 100,
+                "language {id} has only {} codes",
+                septets.len()
+            );
         }
     }
 
