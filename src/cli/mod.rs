@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 mod daemon;
+mod pdu;
 
 /// gsmq: SMS/MMS gateway for GSM/LTE modems with an MQTT API.
 #[derive(Debug, Parser)]
@@ -34,6 +35,11 @@ pub enum Command {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Decode or encode SMS PDUs offline.
+    Pdu {
+        #[command(subcommand)]
+        command: pdu::PduCommand,
+    },
 }
 
 impl Cli {
@@ -43,6 +49,7 @@ impl Cli {
             Command::Daemon { config } => daemon::run_daemon(&config),
             Command::CheckConfig { config } => daemon::check_config(&config),
             Command::Passwd { password } => daemon::passwd(password),
+            Command::Pdu { command } => pdu::run(command),
         }
     }
 }
