@@ -8,7 +8,6 @@
 //! packing and unpacking never index out of bounds for lengths the callers
 //! validated.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::tables::{self, U};
@@ -71,27 +70,60 @@ pub(crate) struct Alphabet {
     pub(crate) single: Option<NationalLanguage>,
 }
 
-fn reverse(table: &'static [char; 128]) -> HashMap<char, u8> {
-    let mut map = HashMap::with_capacity(128);
-    for (code, &c) in table.iter().enumerate() {
-        if c != U {
+/// Reverse map of one table: direct for ASCII, binary search otherwise.
+#[derive(Debug)]
+struct Reverse {
+    ascii: [u8; 128],
+    other: Vec<(char, u8)>,
+}
+
+const ABSENT: u8 = 0xFF;
+
+impl Reverse {
+    fn new(table: &'static [char; 128]) -> Reverse {
+        let mut ascii = [ABSENT; 128];
+        let mut other: Vec<(char, u8)> = Vec::new();
+        for (code, &c) in table.iter().enumerate() {
             // First occurrence wins (some tables repeat a character).
-            map.entry(c).or_insert(code as u8);
+            if c == U {
+                continue;
+            }
+            if (c as u32) < 128 {
+                if ascii[c as usize] == ABSENT {
+                    ascii[c as usize] = code as u8;
+                }
+            } else if !other.iter().any(|&(o, _)| o == c) {
+                other.push((c, code as u8));
+            }
+        }
+        other.sort_unstable();
+        Reverse { ascii, other }
+    }
+
+    #[inline]
+    fn get(&self, c: char) -> Option<u8> {
+        if (c as u32) < 128 {
+            let v = self.ascii[c as usize];
+            (v != ABSENT).then_some(v)
+        } else {
+            self.other
+                .binary_search_by_key(&c, |&(o, _)| o)
+                .ok()
+                .map(|i| self.other[i].1)
         }
     }
-    map
 }
 
-fn reverse_locking(lang: NationalLanguage) -> Option<&'static HashMap<char, u8>> {
-    static MAPS: [OnceLock<HashMap<char, u8>>; 14] = [const { OnceLock::new() }; 14];
+fn reverse_locking(lang: NationalLanguage) -> Option<&'static Reverse> {
+    static MAPS: [OnceLock<Reverse>; 14] = [const { OnceLock::new() }; 14];
     let table = tables::locking(lang.id())?;
-    Some(MAPS[usize::from(lang.id())].get_or_init(|| reverse(table)))
+    Some(MAPS[usize::from(lang.id())].get_or_init(|| Reverse::new(table)))
 }
 
-fn reverse_single(lang: NationalLanguage) -> Option<&'static HashMap<char, u8>> {
-    static MAPS: [OnceLock<HashMap<char, u8>>; 14] = [const { OnceLock::new() }; 14];
+fn reverse_single(lang: NationalLanguage) -> Option<&'static Reverse> {
+    static MAPS: [OnceLock<Reverse>; 14] = [const { OnceLock::new() }; 14];
     let table = tables::single(lang.id())?;
-    Some(MAPS[usize::from(lang.id())].get_or_init(|| reverse(table)))
+    Some(MAPS[usize::from(lang.id())].get_or_init(|| Reverse::new(table)))
 }
 
 fn default_lookup(c: char) -> (Option<u8>, Option<u8>) {
@@ -146,14 +178,14 @@ impl Alphabet {
         };
         let base = match self.locking {
             None => def_base,
-            Some(l) => reverse_locking(l).and_then(|m| m.get(&c).copied()),
+            Some(l) => reverse_locking(l).and_then(|m| m.get(c)),
         };
         if let Some(b) = base {
             return Some(Code::Base(b));
         }
         let ext = match self.single {
             None => def_ext,
-            Some(l) => reverse_single(l).and_then(|m| m.get(&c).copied()),
+            Some(l) => reverse_single(l).and_then(|m| m.get(c)),
         };
         ext.map(Code::Shift)
     }
