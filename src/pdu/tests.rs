@@ -595,3 +595,15 @@ fn fuzz_decode_accepts_the_vectors_and_garbage() {
         fuzz_decode(&from_hex(hex).unwrap());
     }
 }
+
+#[test]
+fn a_full_160_character_message_to_a_12_digit_number_is_154_octets() {
+    let opts = SubmitOptions {
+        validity: Some(Duration::from_secs(86400)),
+        ..Default::default()
+    };
+    let parts = encode_submit("+491761234567", &"x".repeat(160), &opts).unwrap();
+    assert_eq!(parts.len(), 1);
+    assert_eq!(parts[0].at_length(), 154);
+    assert_eq!(parts[0].at_hex().len(), 310);
+}
