@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod at;
 mod daemon;
+mod pdu;
 
 /// gsmq: SMS/MMS gateway for GSM/LTE modems with an MQTT API.
 #[derive(Debug, Parser)]
@@ -37,6 +38,11 @@ pub enum Command {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Decode or encode SMS PDUs offline.
+    Pdu {
+        #[command(subcommand)]
+        command: pdu::PduCommand,
+    },
 }
 
 impl Cli {
@@ -47,6 +53,7 @@ impl Cli {
             Command::CheckConfig { config } => daemon::check_config(&config),
             Command::Passwd { password } => daemon::passwd(password),
             Command::At(args) => at::run(args),
+            Command::Pdu { command } => pdu::run(command),
         }
     }
 }
