@@ -30,6 +30,9 @@ pub enum CodecError {
     TooLong,
 }
 
+/// `(reference, total, sequence)` of a concatenated part.
+pub type Concat = (u16, u8, u8);
+
 /// Alphabet choice for text the simulator encodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Alphabet {
@@ -299,7 +302,7 @@ fn decode_user_data(
     udhi: bool,
     udl: usize,
     ud: &[u8],
-) -> Result<(Option<(u16, u8, u8)>, String), CodecError> {
+) -> Result<(Option<Concat>, String), CodecError> {
     let expected = match alphabet {
         Dcs::Gsm7 => (udl * 7).div_ceil(8),
         _ => udl,

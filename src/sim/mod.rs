@@ -186,7 +186,8 @@ impl SentSms {
 /// Joins submitted parts into messages: single parts as they are,
 /// concatenated parts by `(to, reference, total)` in sequence order.
 pub fn assemble(parts: &[SentPart]) -> Vec<SentSms> {
-    let mut out: Vec<(Option<(String, u16, u8)>, Vec<&SentPart>)> = Vec::new();
+    type Key = (String, u16, u8);
+    let mut out: Vec<(Option<Key>, Vec<&SentPart>)> = Vec::new();
     for p in parts {
         match p.concat {
             Some((r, t, _)) if t > 1 => {

@@ -289,10 +289,15 @@ impl Modem {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let timer = self.timers.iter().map(|(at, _, _)| *at).min();
         let out = self.out.front().map(|(at, _)| *at);
-        let busy = if self.inbox.is_empty() && self.held_urcs.is_empty() {
-            None
+        // Waiting input, or held URCs that go out when the command ends, need
+        // a wake-up when the modem stops being busy. (Held URCs in the prompt
+        // or behind a half-typed line wait for the DTE instead.)
+        let held_can_flush =
+            !self.held_urcs.is_empty() && self.mode == Mode::Cmd && self.line.is_empty();
+        let busy = if !self.inbox.is_empty() || held_can_flush {
+            self.busy_until
         } else {
-            self.busy_until.into_iter().chain(self.hung_until).max()
+            None
         };
         [timer, out, busy].into_iter().flatten().min()
     }
@@ -490,14 +495,16 @@ impl Modem {
                     self.deliver_inbound(tpdu, at);
                 }
             }
-            Timer::Noise { generation } if generation == self.generation => {
-                if self.settings.curc && !self.profile.noise_urcs.is_empty() {
-                    let i = self.rng.gen_range(0..self.profile.noise_urcs.len());
-                    let u = self.profile.noise_urcs[i].to_string();
-                    self.urc(u, at);
-                    let next = at + self.opts.timing.noise_interval;
-                    self.add_timer(next, Timer::Noise { generation });
-                }
+            Timer::Noise { generation }
+                if generation == self.generation
+                    && self.settings.curc
+                    && !self.profile.noise_urcs.is_empty() =>
+            {
+                let i = self.rng.gen_range(0..self.profile.noise_urcs.len());
+                let u = self.profile.noise_urcs[i].to_string();
+                self.urc(u, at);
+                let next = at + self.opts.timing.noise_interval;
+                self.add_timer(next, Timer::Noise { generation });
             }
             Timer::FaultReset { generation } if generation == self.generation => {
                 self.power_on(at);
@@ -1414,7 +1421,7 @@ impl Modem {
                 _ => Fail(Final::Cms(303)),
             },
             ("+CMMS", Kind::Query) => {
-                if self.settings.cmms == 1 && !self.link_open_until.is_some_and(|l| l > now) {
+                if self.settings.cmms == 1 && self.link_open_until.is_none_or(|l| l <= now) {
                     self.settings.cmms = 0;
                 }
                 Lines(vec![format!("+CMMS: {}", self.settings.cmms)])

@@ -529,7 +529,8 @@ impl Task {
             return;
         };
         while !self.pending.is_empty() {
-            match (&*pty.master.get_ref()).write(&self.pending) {
+            let mut master = pty.master.get_ref();
+            match master.write(&self.pending) {
                 Ok(0) => break,
                 Ok(n) => {
                     self.pending.drain(..n);
@@ -552,7 +553,10 @@ async fn read_some(pty: Option<&Pty>, buf: &mut [u8]) -> std::io::Result<Vec<u8>
     };
     loop {
         let mut guard = pty.master.readable().await?;
-        match guard.try_io(|inner| (&*inner.get_ref()).read(buf)) {
+        match guard.try_io(|inner| {
+            let mut master = inner.get_ref();
+            master.read(buf)
+        }) {
             Ok(Ok(n)) => return Ok(buf[..n].to_vec()),
             Ok(Err(e)) if e.raw_os_error() == Some(nix::libc::EIO) => {
                 // No slave open (cannot happen while we hold ours); wait.

@@ -45,6 +45,11 @@ impl Port {
         }
     }
 
+    /// The descriptor, for tests that look at raw read results.
+    pub fn raw(&self) -> &OwnedFd {
+        self.fd.get_ref()
+    }
+
     pub async fn write(&self, bytes: &[u8]) {
         let mut rest = bytes;
         while !rest.is_empty() {
