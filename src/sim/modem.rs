@@ -262,13 +262,21 @@ impl Modem {
 
     /// Bytes written by the DTE.
     pub fn handle_input(&mut self, bytes: &[u8], now: Instant) {
+        self.fire_due(now);
         let room = (MAX_LINE * 4).saturating_sub(self.inbox.len());
         self.inbox.extend(bytes.iter().take(room));
         self.process(now);
+        self.flush_held(now);
     }
 
     /// Runs due timers and pending input.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.fire_due(now);
+        self.process(now);
+        self.flush_held(now);
+    }
+
+    fn fire_due(&mut self, now: Instant) {
         loop {
             let due = self
                 .timers
@@ -281,8 +289,6 @@ impl Modem {
             let (at, _, timer) = self.timers.swap_remove(i);
             self.fire(timer, at);
         }
-        self.process(now);
-        self.flush_held(now);
     }
 
     /// The next instant at which something happens.
@@ -719,6 +725,7 @@ impl Modem {
         // §5.1 (1): between the echo and the response.
         self.maybe_fault_urc(at);
         let n = lines.len();
+        let next_is_entry: Vec<bool> = lines.iter().map(|l| l.starts_with('+')).collect();
         for (i, l) in lines.into_iter().enumerate() {
             let mut s = String::new();
             if self.settings.verbose {
@@ -732,8 +739,9 @@ impl Modem {
                 s.push_str("\r\n");
             }
             self.push(at, s.into_bytes());
-            if i + 1 < n {
-                // §5.1 (2): inside a multi-line response.
+            // §5.1 (2): inside a multi-line response, between entries (never
+            // between a `+CMGL`/`+CMGR` header and its PDU line).
+            if i + 1 < n && next_is_entry.get(i + 1).copied().unwrap_or(false) {
                 self.maybe_fault_urc(at);
             }
         }
