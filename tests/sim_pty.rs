@@ -396,3 +396,52 @@ async fn ussd_answers_ok_then_a_cusd_urc() {
     assert!(urc.starts_with("\r\n+CUSD: 0,\""), "{urc:?}");
     assert!(urc.contains("*100#"));
 }
+
+#[tokio::test]
+async fn a_stored_status_report_is_announced_with_cdsi_and_read_from_sr() {
+    let h = sim::spawn(fast(Personality::Generic)).expect("spawn");
+    let mut p = Port::open(h.path());
+    ready(&mut p).await;
+    p.exchange(b"AT+CNMI=2,1,0,2,0\r", b"\r\nOK\r\n").await;
+    p.exchange(b"AT+CMGS=23\r", b"\r\n> ").await;
+    p.write(b"0031000B916407281553F80000AA0AE8329BFD4697D9EC37\x1a")
+        .await;
+    p.exchange(b"", b"\r\n+CMGS: 0\r\n\r\nOK\r\n").await;
+    let urc = p.until(b"\r\n+CDSI: \"SR\",1\r\n").await;
+    assert_eq!(show(&urc), show(b"\r\n+CDSI: \"SR\",1\r\n"));
+    p.exchange(
+        b"AT+CPMS=\"SR\"\r",
+        b"\r\n+CPMS: 1,20,0,30,0,30\r\n\r\nOK\r\n",
+    )
+    .await;
+    p.write(b"AT+CMGR=1\r").await;
+    let answer = String::from_utf8(p.until(b"\r\nOK\r\n").await).expect("ascii");
+    assert!(answer.starts_with("\r\n+CMGR: 0,,"), "{answer:?}");
+}
+
+#[tokio::test]
+async fn the_bogus_cmti_quirk_announces_index_minus_one_and_stores_nothing() {
+    let h = sim::spawn(SimOptions {
+        faults: sim::Faults {
+            bogus_cmti: 1.0,
+            ..sim::Faults::none()
+        },
+        ..fast(Personality::Sim7600)
+    })
+    .expect("spawn");
+    let mut p = Port::open(h.path());
+    let _ = p.quiet(Duration::from_millis(50)).await;
+    ready(&mut p).await;
+    h.inject_sms("+4915100000002", "lost")
+        .await
+        .expect("inject");
+    assert_eq!(
+        show(&p.until(b"\r\n+CMTI: ,-1\r\n").await),
+        show(b"\r\n+CMTI: ,-1\r\n")
+    );
+    p.exchange(
+        b"AT+CPMS?\r",
+        b"\r\n+CPMS: \"SM\",0,30,\"SM\",0,30,\"SM\",0,30\r\n\r\nOK\r\n",
+    )
+    .await;
+}

@@ -134,3 +134,21 @@ fn default_submit_latencies_stay_within_the_personality_maximum() {
         t = done;
     }
 }
+
+#[test]
+fn baud_pacing_releases_bytes_at_a_tenth_of_the_baud_rate() {
+    let t0 = Instant::now();
+    let opts = SimOptions {
+        timing: Timing::fast(),
+        baud: 9600,
+        ..SimOptions::default()
+    };
+    let mut m = Modem::new(opts, t0, Utc::now());
+    let start = t0 + Duration::from_secs(1);
+    // Echo "AT\r" (3 bytes) and "\r\nOK\r\n" (6 bytes) at 960 bytes/s.
+    let done = time_until(&mut m, b"AT\r", start, b"OK\r\n");
+    let expected = Duration::from_secs_f64(9.0 / 960.0);
+    let took = done - start;
+    let diff = took.abs_diff(expected);
+    assert!(diff < Duration::from_micros(10), "{took:?} vs {expected:?}");
+}

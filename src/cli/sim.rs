@@ -35,6 +35,9 @@ pub struct SimArgs {
     /// Fixed `^Z` → `+CMGS` latency in milliseconds (benchmark mode).
     #[arg(long)]
     pub submit_latency_ms: Option<u64>,
+    /// Pace output like a UART at this baud rate (0 = unpaced).
+    #[arg(long, default_value_t = 0)]
+    pub baud: u32,
     /// Control socket (Unix socket, JSON lines).
     #[arg(long)]
     pub control: Option<PathBuf>,
@@ -72,6 +75,7 @@ pub fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
                 faults: Faults::level(args.faults),
                 timing,
                 link: args.link.clone(),
+                baud: args.baud,
                 ..SimOptions::default()
             };
             (vec![("modem".to_string(), opts)], args.control.clone())

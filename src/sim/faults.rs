@@ -68,6 +68,8 @@ pub struct Faults {
     pub unplug_duration: Duration,
     /// Re-plug at a new PTY path (the stable link follows).
     pub rename_on_replug: bool,
+    /// Per inbound SMS: `+CMTI: ,-1` and the message is lost (SIMCom, Q26).
+    pub bogus_cmti: f64,
 }
 
 impl Default for Faults {
@@ -93,6 +95,7 @@ impl Faults {
             unplug: 0.0,
             unplug_duration: Duration::from_secs(2),
             rename_on_replug: true,
+            bogus_cmti: 0.0,
         }
     }
 

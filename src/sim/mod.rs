@@ -110,6 +110,9 @@ pub struct SimOptions {
     pub pdu_length: PduLengthPolicy,
     /// `AT+CMGD` of an empty index is `+CMS ERROR: 321` instead of `OK`.
     pub delete_missing_error: bool,
+    /// Pace output at `baud / 10` bytes per second like a UART (§1.4);
+    /// 0 = unpaced.
+    pub baud: u32,
 }
 
 impl Default for SimOptions {
@@ -129,6 +132,7 @@ impl Default for SimOptions {
             esc_reply_ok: false,
             pdu_length: PduLengthPolicy::Strict,
             delete_missing_error: false,
+            baud: 0,
         }
     }
 }

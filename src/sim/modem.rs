@@ -854,6 +854,11 @@ impl Modem {
             return;
         }
         let mut at = self.last_out.map_or(at, |l| l.max(at));
+        if self.opts.baud > 0 {
+            // 8N1: ten bit times per byte; a chunk leaves when its last byte has.
+            let secs = bytes.len() as f64 * 10.0 / f64::from(self.opts.baud);
+            at += Duration::from_secs_f64(secs);
+        }
         let f = &self.opts.faults;
         if f.split_writes {
             let gap_max = f.split_gap_max;
@@ -1074,6 +1079,12 @@ impl Modem {
                 let at = now + self.opts.timing.cnma_timeout;
                 self.add_timer(at, Timer::CnmaTimeout { id });
             }
+            return;
+        }
+        let bogus = self.opts.faults.bogus_cmti;
+        if bogus > 0.0 && self.rng.gen_bool(bogus.min(1.0)) {
+            // §5.2 / Q26: SIMCom on some networks: not stored, unreadable.
+            self.urc("+CMTI: ,-1".into(), now);
             return;
         }
         let mem = self.settings.cpms[2];
