@@ -228,4 +228,20 @@ fn a_network_file_with_a_duplicate_number_is_rejected() {
     .expect("write");
     let err = NetworkConfig::load(&path).expect_err("unknown personality");
     assert!(err.to_string().contains("nokia"), "{err}");
+    std::fs::write(
+        &path,
+        "[[modem]]\nname = \"a\"\npersonality = \"ec25\"\nnumber = \"+491\"\n\
+         [modem.fault_knobs]\nurc = 1.5\n",
+    )
+    .expect("write");
+    let err = NetworkConfig::load(&path).expect_err("probability above 1");
+    assert!(err.to_string().contains("faults.urc"), "{err}");
+    std::fs::write(
+        &path,
+        "[[modem]]\nname = \"a\"\npersonality = \"ec25\"\nnumber = \"+491\"\n\
+         [modem.timing]\ncnma_timeout_ms = 18446744073709551615\n",
+    )
+    .expect("write");
+    let err = NetworkConfig::load(&path).expect_err("a delay that would overflow");
+    assert!(err.to_string().contains("cnma_timeout_ms"), "{err}");
 }

@@ -131,6 +131,39 @@ impl Faults {
         }
     }
 
+    /// Checks probabilities (0..=1) and durations (at most a week).
+    pub fn validate(&self) -> Result<(), String> {
+        let probs = [
+            ("cms_transient", self.cms_transient),
+            ("cms_permanent", self.cms_permanent),
+            ("hang", self.hang),
+            ("garbage", self.garbage),
+            ("urc", self.urc),
+            ("soft_reset", self.soft_reset),
+            ("unplug", self.unplug),
+            ("bogus_cmti", self.bogus_cmti),
+        ];
+        for (name, p) in probs {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(format!("faults.{name} must be between 0 and 1"));
+            }
+        }
+        let week = super::timing::DELAY_MAX;
+        for (name, d) in [
+            ("hang_duration_ms", self.hang_duration),
+            ("split_gap_max_ms", self.split_gap_max),
+            ("unplug_duration_ms", self.unplug_duration),
+        ] {
+            if d > week {
+                return Err(format!("faults.{name} is longer than a week"));
+            }
+        }
+        if self.garbage_on_open > 4096 {
+            return Err("faults.garbage_on_open is above 4096 bytes".into());
+        }
+        Ok(())
+    }
+
     /// The preset for a level.
     pub fn level(level: FaultLevel) -> Faults {
         match level {

@@ -39,7 +39,7 @@ pub use network::{ModemSpec, Network, NetworkConfig};
 pub use personality::{Personality, Profile, UnknownPersonality};
 pub use pty::{spawn, SimHandle};
 pub use storage::{MemId, StorageSizes, Stored};
-pub use timing::{Rat, ReportDelay, Span, SubmitLatency, Timing};
+pub use timing::{Rat, ReportDelay, Span, SubmitLatency, Timing, DELAY_MAX};
 
 /// Errors of the simulator's I/O side.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +51,8 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("invalid simulator options: {0}")]
+    Options(String),
     #[error("the simulator task has stopped")]
     Stopped,
     #[error("cannot encode the message: {0}")]

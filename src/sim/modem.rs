@@ -378,7 +378,7 @@ impl Modem {
 
     /// Stops answering until `now + d` (input is swallowed).
     pub fn hang(&mut self, d: Duration, now: Instant) {
-        self.hung_until = Some(now + d);
+        self.hung_until = Some(now + d.min(super::timing::DELAY_MAX));
         self.inbox.clear();
     }
 

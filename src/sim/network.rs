@@ -121,7 +121,16 @@ impl NetworkConfig {
                 link: m.link.clone(),
                 ..SimOptions::default()
             };
+            o.timing
+                .validate()
+                .map_err(|e| format!("modem `{}`: {e}", m.name))?;
+            o.faults
+                .validate()
+                .map_err(|e| format!("modem `{}`: {e}", m.name))?;
             if let Some(s) = m.storage {
+                if s.sm > 1000 || s.me > 1000 || s.sr > 1000 {
+                    return Err(format!("modem `{}`: storage above 1000 entries", m.name));
+                }
                 o.storage = s;
             }
             if let Some(s) = &m.smsc {

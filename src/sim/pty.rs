@@ -27,6 +27,7 @@ use tokio::time::Instant;
 
 use super::codec::Alphabet;
 use super::modem::{Modem, ModemEvent, ResetKind};
+use super::timing::DELAY_MAX;
 use super::{assemble, Error, Personality, Result, SentPart, SentSms, SimOptions};
 
 /// Most output bytes kept for a reader that does not read.
@@ -196,12 +197,13 @@ impl SimHandle {
     /// Closes the PTY (the DTE sees EIO/HUP) and re-plugs after `down_for`,
     /// at a new PTY when `rename`; the stable path follows.
     pub async fn unplug(&self, down_for: Duration, rename: bool) -> Result<()> {
+        let down_for = down_for.min(DELAY_MAX);
         self.send(Command::Unplug { down_for, rename }).await
     }
 
     /// Stops answering for `d` (the PTY stays open).
     pub async fn hang(&self, d: Duration) -> Result<()> {
-        self.send(Command::Hang(d)).await
+        self.send(Command::Hang(d.min(DELAY_MAX))).await
     }
 
     /// Sets `+CSQ: <rssi>,<ber>`.
@@ -233,6 +235,8 @@ pub(crate) fn spawn_with(
     opts: SimOptions,
     submitted: Option<mpsc::Sender<SentPart>>,
 ) -> Result<SimHandle> {
+    opts.timing.validate().map_err(Error::Options)?;
+    opts.faults.validate().map_err(Error::Options)?;
     let (link, dir) = match &opts.link {
         Some(l) => (l.clone(), None),
         None => {

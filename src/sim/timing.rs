@@ -151,7 +151,60 @@ impl Default for Timing {
     }
 }
 
+/// Longest delay any knob may ask for (a week); longer values are rejected
+/// so that no deadline can overflow.
+pub const DELAY_MAX: Duration = Duration::from_secs(7 * 24 * 3600);
+
 impl Timing {
+    /// Checks every delay against [`DELAY_MAX`] and every probability.
+    pub fn validate(&self) -> Result<(), String> {
+        let spans = [
+            ("command", self.command),
+            ("prompt", self.prompt),
+            ("report.fast", self.report.fast),
+            ("report.slow", self.report.slow),
+            ("delivery", self.delivery),
+            ("ussd", self.ussd),
+        ];
+        for (name, s) in spans {
+            if s.max > DELAY_MAX || s.min > DELAY_MAX {
+                return Err(format!("timing.{name} is longer than a week"));
+            }
+        }
+        let single = [
+            ("cmms_window_ms", self.cmms_window),
+            ("cnma_timeout_ms", self.cnma_timeout),
+            ("redeliver_on_free_ms", self.redeliver_on_free),
+            ("noise_interval_ms", self.noise_interval),
+            ("boot_ms", self.boot.unwrap_or_default()),
+        ];
+        for (name, d) in single {
+            if d > DELAY_MAX {
+                return Err(format!("timing.{name} is longer than a week"));
+            }
+        }
+        match &self.submit {
+            SubmitLatency::Fixed { latency } if *latency > DELAY_MAX => {
+                return Err("timing.submit.latency_ms is longer than a week".into());
+            }
+            SubmitLatency::Network { p_slow, .. } if !(0.0..=1.0).contains(p_slow) => {
+                return Err("timing.submit.p_slow must be between 0 and 1".into());
+            }
+            _ => {}
+        }
+        let r = &self.report;
+        if !(0.0..=1.0).contains(&r.p_fast)
+            || !(0.0..=1.0).contains(&r.p_never)
+            || r.p_fast + r.p_never > 1.0
+        {
+            return Err(
+                "timing.report: p_fast and p_never must be probabilities summing to at most 1"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
     /// Everything immediate; reports after 50 ms. For tests.
     pub fn fast() -> Timing {
         Timing {
