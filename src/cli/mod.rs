@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod at;
 mod daemon;
 mod pdu;
+mod sim;
 
 /// gsmq: SMS/MMS gateway for GSM/LTE modems with an MQTT API.
 #[derive(Debug, Parser)]
@@ -32,6 +33,8 @@ pub enum Command {
     },
     /// AT protocol tools: digest a modem capture (`gsmq at parse --help`).
     At(at::AtArgs),
+    /// Run simulated modems on pseudo-terminals (see docs/sim.md).
+    Sim(sim::SimArgs),
     /// Print an argon2 password hash for a `[[user]]` entry.
     Passwd {
         /// The password; read from stdin when absent.
@@ -54,6 +57,7 @@ impl Cli {
             Command::Passwd { password } => daemon::passwd(password),
             Command::At(args) => at::run(args),
             Command::Pdu { command } => pdu::run(command),
+            Command::Sim(args) => sim::run_sim(args),
         }
     }
 }
