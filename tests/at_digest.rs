@@ -591,3 +591,22 @@ fn an_unknown_plus_line_for_a_prefixed_command_is_an_unknown_urc() {
         ]
     );
 }
+
+#[test]
+fn a_ussd_text_with_line_breaks_is_joined_into_one_urc() {
+    let got = run(
+        Some(&command::csq()),
+        b"\r\n+CUSD: 0,\"Balance: 5.00\r\nValid until 01.12.\",15\r\n\r\n+CSQ: 9,99\r\n\r\nOK\r\n",
+    );
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(
+        matches!(&got[0], Event::Urc(Urc::Cusd(c))
+            if c.text.as_deref() == Some("Balance: 5.00\nValid until 01.12.") && c.dcs == Some(15)),
+        "{got:?}"
+    );
+    // An unclosed quote does not swallow the final result.
+    assert_eq!(
+        run(Some(&command::csq()), b"\r\n+CUSD: 0,\"Bal\r\nOK\r\n"),
+        vec![Event::Urc(Urc::Unknown("+CUSD: 0,\"Bal".into())), ok()]
+    );
+}
