@@ -10,12 +10,14 @@
 
 pub mod backend_store;
 pub mod classify;
+pub mod memory;
 pub mod pool;
 pub mod runner;
 pub mod session;
 
 pub(crate) mod at_stub;
 mod parse;
+mod report;
 
 pub(crate) use at_stub as at;
 
