@@ -13,8 +13,15 @@ use super::{Backend, BoxFuture, FailClass, ModemState, OutPart, Result, StatusRe
 /// Outcome of one part, as recorded by [`MemoryBackend`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PartOutcome {
-    Sent { modem: String, mr: u8 },
-    Failed { modem: String, class: FailClass, reason: String },
+    Sent {
+        modem: String,
+        mr: u8,
+    },
+    Failed {
+        modem: String,
+        class: FailClass,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -94,7 +101,7 @@ impl MemoryBackend {
     }
 
     /// Committed inbound PDUs with their modem.
-    pub fn inbound(&self) -> Vec<(String, Vec<u8>)> {
+    pub fn received(&self) -> Vec<(String, Vec<u8>)> {
         self.lock()
             .inbound
             .iter()
@@ -218,7 +225,9 @@ impl Backend for MemoryBackend {
         Box::pin(async move {
             let mut g = self.lock();
             if g.fail_inbound {
-                return Err(super::Error::Backend("inbound commit refused (test)".into()));
+                return Err(super::Error::Backend(
+                    "inbound commit refused (test)".into(),
+                ));
             }
             g.inbound
                 .push((modem.to_string(), pdu.to_vec(), Instant::now()));

@@ -37,7 +37,8 @@ mod tests {
     #[test]
     fn the_spec_status_report_vector_is_recognised() {
         // MODEM-SPEC §6.7: MR 0xB7 = 183.
-        let pdu = hex::decode("07917248014000F506B70AA18092020000317071518590803170715185418000").unwrap();
+        let pdu = hex::decode("07917248014000F506B70AA18092020000317071518590803170715185418000")
+            .unwrap();
         let (mr, to, st) = parse_status_report(&pdu).unwrap();
         assert_eq!(mr, 183);
         assert_eq!(to, "0829200000");

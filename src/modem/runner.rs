@@ -142,7 +142,8 @@ pub struct ModemRunner {
     session: Session,
     state_tx: watch::Sender<ModemState>,
     ussd_rx: mpsc::Receiver<UssdRequest>,
-    ussd_pending: std::collections::HashMap<u64, oneshot::Sender<std::result::Result<String, String>>>,
+    ussd_pending:
+        std::collections::HashMap<u64, oneshot::Sender<std::result::Result<String, String>>>,
     next_ussd: u64,
     in_flight: usize,
 }

@@ -62,6 +62,8 @@ pub struct SessionConfig {
     pub cms500_reinit_after: u32,
     /// How long to wait for the `+CUSD` answer of a USSD request.
     pub ussd_timeout: Duration,
+    /// How long `AT+CFUN=1,1` may take to answer.
+    pub reset_timeout: Duration,
 }
 
 impl SessionConfig {
@@ -85,6 +87,7 @@ impl SessionConfig {
             backoff_max: Duration::from_secs(4),
             cms500_reinit_after: 3,
             ussd_timeout: Duration::from_secs(30),
+            reset_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -703,7 +706,7 @@ impl Session {
         self.phase = Phase::Resetting;
         self.set_status(ModemStatus::Resetting);
         let cmd = at::command::cfun_reset();
-        self.issue(cmd, Op::Cfun, Duration::from_secs(15));
+        self.issue(cmd, Op::Cfun, self.cfg.reset_timeout);
     }
 
     // ------------------------------------------------------------ pump
