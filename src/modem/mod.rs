@@ -14,6 +14,7 @@ pub mod memory;
 pub mod pool;
 pub mod runner;
 pub mod session;
+pub mod simport;
 
 pub(crate) mod at_stub;
 mod parse;
