@@ -32,10 +32,32 @@ pub enum CmeError {
     Code(u16),
     Text(String),
 }
+impl CmeError {
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            CmeError::Code(c) => Some(*c),
+            _ => None,
+        }
+    }
+}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CmsError {
     Code(u16),
     Text(String),
+}
+impl CmsError {
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            CmsError::Code(c) => Some(*c),
+            _ => None,
+        }
+    }
+}
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cusd {
+    pub status: u8,
+    pub text: Option<String>,
+    pub dcs: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +73,14 @@ pub enum Final {
 pub enum BootMarker {
     Rdy,
     SmsReady,
-    Other(String),
+    CallReady,
+    SmsDone,
+    PbDone,
+    Cfun(u8),
+    Cpin(String),
+    Qusim(u8),
+    Qind(String),
+    HuaweiBoot(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +89,7 @@ pub enum Urc {
     Cmt { length: usize, pdu: Vec<u8> },
     Cds { length: usize, pdu: Vec<u8> },
     Cdsi { mem: String, index: i32 },
-    Cusd(String),
+    Cusd(Cusd),
     Boot(BootMarker),
     MemoryFull(String),
     Unknown(String),
@@ -189,7 +218,24 @@ impl Digester {
             return;
         }
         if let Some(r) = t.strip_prefix("+CUSD: ") {
-            self.events.push_back(Event::Urc(Urc::Cusd(r.to_string())));
+            let (status, text) = match r.split_once(',') {
+                Some((m, t)) => (
+                    m.trim().parse().unwrap_or(0),
+                    Some(
+                        t.split(',')
+                            .next()
+                            .unwrap_or("")
+                            .trim_matches('"')
+                            .to_string(),
+                    ),
+                ),
+                None => (r.trim().parse().unwrap_or(0), None),
+            };
+            self.events.push_back(Event::Urc(Urc::Cusd(Cusd {
+                status,
+                text,
+                dcs: None,
+            })));
             return;
         }
         match t.as_str() {
@@ -198,15 +244,25 @@ impl Digester {
                     .events
                     .push_back(Event::Urc(Urc::Boot(BootMarker::Rdy)))
             }
-            "SMS Ready" | "SMS DONE" | "+QIND: SMS DONE" => {
+            "SMS Ready" => {
                 return self
                     .events
                     .push_back(Event::Urc(Urc::Boot(BootMarker::SmsReady)))
             }
-            "Call Ready" | "PB DONE" | "+QIND: PB DONE" | "+CFUN: 1" | "+QUSIM: 1" => {
+            "SMS DONE" | "+QIND: SMS DONE" => {
                 return self
                     .events
-                    .push_back(Event::Urc(Urc::Boot(BootMarker::Other(t))))
+                    .push_back(Event::Urc(Urc::Boot(BootMarker::SmsDone)))
+            }
+            "Call Ready" => {
+                return self
+                    .events
+                    .push_back(Event::Urc(Urc::Boot(BootMarker::CallReady)))
+            }
+            "PB DONE" | "+QIND: PB DONE" => {
+                return self
+                    .events
+                    .push_back(Event::Urc(Urc::Boot(BootMarker::PbDone)))
             }
             _ => {}
         }
@@ -217,6 +273,18 @@ impl Digester {
             self.events.push_back(Event::Info(t));
         } else {
             self.events.push_back(Event::Urc(Urc::Unknown(t)));
+        }
+    }
+}
+
+impl Command {
+    pub fn from_line(line: &str) -> Command {
+        Command {
+            line: line.to_string(),
+            timeout: Duration::from_secs(15),
+            retry: RetryClass::Never,
+            prompt: false,
+            info_prefix: None,
         }
     }
 }
@@ -267,8 +335,17 @@ pub mod command {
     pub fn ccid() -> Command {
         c("AT+CCID".into(), None)
     }
-    pub fn cmgf(mode: u8) -> Command {
-        c(format!("AT+CMGF={mode}"), None)
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum MessageFormat {
+        Pdu = 0,
+        Text = 1,
+    }
+    pub fn cmgf(mode: MessageFormat) -> Command {
+        c(format!("AT+CMGF={}", mode as u8), None)
+    }
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ListStat {
+        All = 4,
     }
     pub fn cpms_test() -> Command {
         c("AT+CPMS=?".into(), Some("+CPMS:"))
@@ -303,8 +380,8 @@ pub mod command {
     pub fn cmgd(index: u32) -> Command {
         c(format!("AT+CMGD={index}"), None)
     }
-    pub fn cmgl(stat: u8) -> Command {
-        c(format!("AT+CMGL={stat}"), Some("+CMGL:"))
+    pub fn cmgl(stat: ListStat) -> Command {
+        c(format!("AT+CMGL={}", stat as u8), Some("+CMGL:"))
     }
     pub fn cnma() -> Command {
         c("AT+CNMA".into(), None)

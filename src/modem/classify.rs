@@ -73,18 +73,12 @@ pub fn final_result(f: &at::Final) -> FailClass {
 
 /// The numeric code of a `+CMS ERROR`, if it had one.
 pub fn cms_code(e: &at::CmsError) -> Option<u16> {
-    match e {
-        at::CmsError::Code(c) => Some(*c),
-        at::CmsError::Text(_) => None,
-    }
+    e.code()
 }
 
 /// The numeric code of a `+CME ERROR`, if it had one.
 pub fn cme_code(e: &at::CmeError) -> Option<u16> {
-    match e {
-        at::CmeError::Code(c) => Some(*c),
-        at::CmeError::Text(_) => None,
-    }
+    e.code()
 }
 
 /// A short human-readable form of a final result, for failure reasons.

@@ -222,5 +222,5 @@ pub(crate) fn boot_is_restart(m: &at::BootMarker) -> bool {
 
 /// A boot URC that means SMS service is up (`SMS Ready`, `SMS DONE`...).
 pub(crate) fn boot_is_sms_ready(m: &at::BootMarker) -> bool {
-    matches!(m, at::BootMarker::SmsReady)
+    matches!(m, at::BootMarker::SmsReady | at::BootMarker::SmsDone)
 }

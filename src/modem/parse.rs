@@ -208,16 +208,6 @@ pub(crate) fn cmgl(lines: &[String]) -> Vec<Listed> {
     out
 }
 
-/// `+CUSD: <m>[,"<str>"[,<dcs>]]` → the text (empty when absent).
-pub(crate) fn cusd(line: &str) -> (u8, String) {
-    let line = line.trim();
-    let line = line.strip_prefix("+CUSD:").unwrap_or(line);
-    let f = fields(line);
-    let m = f.first().and_then(|m| m.parse().ok()).unwrap_or(0);
-    let text = f.get(1).map(|t| unquote(t).to_string()).unwrap_or_default();
-    (m, text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

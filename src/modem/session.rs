@@ -749,7 +749,11 @@ impl Session {
         }
         if self.sweep_due {
             self.sweep_due = false;
-            return self.issue(at::command::cmgl(4), Op::Cmgl, self.cfg.list_timeout);
+            return self.issue(
+                at::command::cmgl(at::command::ListStat::All),
+                Op::Cmgl,
+                self.cfg.list_timeout,
+            );
         }
         if let Some((index, attempts)) = self.to_read.pop_front() {
             return self.issue(
@@ -783,16 +787,13 @@ impl Session {
                 Ident::Imsi => at::command::cimi(),
                 Ident::Iccid => at::command::ccid(),
             },
-            Step::Cmgf => at::command::cmgf(0),
+            Step::Cmgf => at::command::cmgf(at::command::MessageFormat::Pdu),
             Step::CpmsTest => at::command::cpms_test(),
             Step::Cpms => {
                 let mem = self.storage.clone().unwrap_or_else(|| "SM".into());
                 at::command::cpms(&mem)
             }
-            Step::Csms => at::Command {
-                line: "AT+CSMS=1".into(),
-                ..at::command::cmms(2)
-            },
+            Step::Csms => at::Command::from_line("AT+CSMS=1"),
             Step::CnmiTest => at::command::cnmi_test(),
             Step::Cnmi(i) => {
                 let [a, b, c, d, e] = self.cnmi_candidates[i];
@@ -886,13 +887,12 @@ impl Session {
                 };
                 self.inbound(pdu, InboundSource::Direct, ack);
             }
-            at::Urc::Cusd(line) => {
+            at::Urc::Cusd(cusd) => {
                 if let Some((id, _)) = self.ussd_waiting.take() {
-                    let (m, text) = parse::cusd(&line);
-                    let result = if m <= 1 {
-                        Ok(text)
+                    let result = if cusd.status <= 1 {
+                        Ok(cusd.text.unwrap_or_default())
                     } else {
-                        Err(format!("USSD ended with status {m}"))
+                        Err(format!("USSD ended with status {}", cusd.status))
                     };
                     self.emit(SessionEvent::UssdReply { id, result });
                 }
