@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod at;
 mod daemon;
 
 /// gsmq: SMS/MMS gateway for GSM/LTE modems with an MQTT API.
@@ -28,6 +29,8 @@ pub enum Command {
         #[arg(short, long, default_value = "/etc/gsmq/gsmq.toml")]
         config: PathBuf,
     },
+    /// AT protocol tools: digest a modem capture (`gsmq at parse --help`).
+    At(at::AtArgs),
     /// Print an argon2 password hash for a `[[user]]` entry.
     Passwd {
         /// The password; read from stdin when absent.
@@ -43,6 +46,7 @@ impl Cli {
             Command::Daemon { config } => daemon::run_daemon(&config),
             Command::CheckConfig { config } => daemon::check_config(&config),
             Command::Passwd { password } => daemon::passwd(password),
+            Command::At(args) => at::run(args),
         }
     }
 }
