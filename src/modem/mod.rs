@@ -17,7 +17,6 @@ pub mod session;
 pub mod simport;
 
 mod parse;
-mod report;
 
 pub(crate) use crate::at;
 

@@ -387,18 +387,22 @@ impl ModemRunner {
     /// Routes a received PDU: delivery reports to
     /// [`Backend::status_report`], everything else to [`Backend::inbound`].
     async fn inbound(&self, pdu: &[u8]) -> super::Result<()> {
-        match super::report::parse_status_report(pdu) {
-            Some((mr, recipient, status)) => {
+        match crate::pdu::decode(pdu, true) {
+            Ok(crate::pdu::Decoded {
+                tpdu: crate::pdu::Tpdu::StatusReport(sr),
+                ..
+            }) => {
                 self.backend
                     .status_report(StatusReport {
                         modem: self.name.clone(),
-                        message_reference: mr,
-                        recipient,
-                        status,
+                        message_reference: sr.message_reference,
+                        recipient: sr.recipient.to_string(),
+                        status: sr.status,
                     })
                     .await
             }
-            None => self.backend.inbound(&self.name, pdu).await,
+            // Deliver PDUs, and anything undecodable, go to the inbox.
+            _ => self.backend.inbound(&self.name, pdu).await,
         }
     }
 }
