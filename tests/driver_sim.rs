@@ -34,6 +34,10 @@ fn modem_cfg(name: &str, personality: &str, number: &str) -> ModemConfig {
 }
 
 async fn gateway(modems: &[(&str, &str)], tune: impl Fn(&str, &mut SimOptions)) -> Gw {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let dir = tempfile::tempdir().expect("tempdir");
     let storage = StorageConfig::new(dir.path().join("gsmq.sqlite3"));
     let mut retry = RetryConfig::default();
@@ -62,6 +66,7 @@ async fn gateway(modems: &[(&str, &str)], tune: impl Fn(&str, &mut SimOptions)) 
             r.session.command_timeout = Duration::from_secs(2);
             r.session.submit_timeout = Duration::from_secs(5);
             r.session.reset_timeout = Duration::from_secs(3);
+            r.session.list_timeout = Duration::from_secs(3);
             r.session.sync_timeout = Duration::from_millis(500);
             r.idle_poll = Duration::from_millis(100);
         },
@@ -252,5 +257,162 @@ async fn in_every_personality_inbound_messages_reach_the_inbox_once_even_out_of_
             assert_eq!(n, 1, "{name} {from}: {got:#?}");
         }
     }
+    gw.pool.shutdown().await;
+}
+
+/// Sends `n` short messages (pinned to `modem` when given) and returns ids
+/// with their destinations.
+async fn send_many(gw: &Gw, n: usize, modem: Option<&str>, tag: u16) -> Vec<(i64, String)> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let to = format!("+4916{tag:03}{i:05}");
+        let id = send(gw, &to, &format!("message {i} of batch {tag}"), modem, tag).await;
+        out.push((id, to));
+    }
+    out
+}
+
+/// Every message of `sent` is in the simulator log at least once and at
+/// most `max_copies` times, complete.
+async fn assert_in_log(gw: &Gw, names: &[&str], sent: &[(i64, String)], max_copies: usize) {
+    let mut log = Vec::new();
+    for n in names {
+        log.extend(gw.pool.sim(n).expect("sim").sent_log().await);
+    }
+    for (_, to) in sent {
+        let hits: Vec<_> = log.iter().filter(|s| &s.to == to && s.complete()).collect();
+        assert!(
+            !hits.is_empty() && hits.len() <= max_copies,
+            "{to}: {} copies",
+            hits.len()
+        );
+    }
+}
+
+const DONE: [MessageState; 2] = [MessageState::Sent, MessageState::Delivered];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_mid_send_loses_nothing() {
+    let gw = gateway(&[("a", "sim800")], |_, o| {
+        o.timing = Timing::fixed(Duration::from_millis(300));
+    })
+    .await;
+    all_ready(&gw, Duration::from_secs(10)).await;
+    let sent = send_many(&gw, 8, Some("a"), 1).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let sim = gw.pool.sim("a").expect("sim");
+    sim.reset(gsmq::sim::ResetKind::MidResponse).await.expect("reset");
+    let ids: Vec<i64> = sent.iter().map(|(i, _)| *i).collect();
+    let states = wait_states(&gw, &ids, &DONE, Duration::from_secs(30)).await;
+    assert!(states.values().all(|s| DONE.contains(s)), "{states:?}");
+    // The part in flight at the reset may go out twice (at least once).
+    assert_in_log(&gw, &["a"], &sent, 2).await;
+    gw.pool.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unplugged_modem_returning_under_a_new_path_carries_on() {
+    let gw = gateway(&[("a", "ec25")], |_, o| {
+        o.timing = Timing::fixed(Duration::from_millis(200));
+    })
+    .await;
+    all_ready(&gw, Duration::from_secs(10)).await;
+    let imei = gw.pool.handle("a").unwrap().state().imei;
+    let sim = gw.pool.sim("a").expect("sim");
+    let before = sim.pty_path().await.expect("pty");
+    let sent = send_many(&gw, 6, Some("a"), 2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    sim.unplug(Duration::from_millis(800), true).await.expect("unplug");
+    let ids: Vec<i64> = sent.iter().map(|(i, _)| *i).collect();
+    let states = wait_states(&gw, &ids, &DONE, Duration::from_secs(30)).await;
+    assert!(states.values().all(|s| DONE.contains(s)), "{states:?}");
+    assert_ne!(sim.pty_path().await.expect("pty"), before, "re-plugged under a new tty");
+    assert_eq!(gw.pool.handle("a").unwrap().state().imei, imei, "same modem, by IMEI");
+    assert_in_log(&gw, &["a"], &sent, 2).await;
+    gw.pool.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_modem_does_not_stop_the_others_and_recovers() {
+    let gw = gateway(&[("a", "generic"), ("b", "sim7600")], |_, o| {
+        o.timing = Timing::fixed(Duration::from_millis(100));
+    })
+    .await;
+    all_ready(&gw, Duration::from_secs(10)).await;
+    gw.pool.sim("a").unwrap().hang(Duration::from_secs(6)).await.expect("hang");
+    let mut a_state = gw.pool.handle("a").unwrap().watch();
+    let stuck = send_many(&gw, 3, Some("a"), 3).await;
+    let started = tokio::time::Instant::now();
+    let fine = send_many(&gw, 10, Some("b"), 4).await;
+    let ids: Vec<i64> = fine.iter().map(|(i, _)| *i).collect();
+    let states = wait_states(&gw, &ids, &DONE, Duration::from_secs(5)).await;
+    assert!(states.values().all(|s| DONE.contains(s)), "b was held up: {states:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Meanwhile a noticed it was hung and is recovering.
+    let left_ready = tokio::time::timeout(
+        Duration::from_secs(10),
+        a_state.wait_for(|s| s.status != ModemStatus::Ready),
+    )
+    .await;
+    assert!(left_ready.is_ok(), "a never noticed the hang");
+    let ids: Vec<i64> = stuck.iter().map(|(i, _)| *i).collect();
+    let states = wait_states(&gw, &ids, &DONE, Duration::from_secs(40)).await;
+    assert!(states.values().all(|s| DONE.contains(s)), "a never recovered: {states:?}");
+    assert_in_log(&gw, &["a"], &stuck, 2).await;
+    assert_in_log(&gw, &["b"], &fine, 1).await;
+    gw.pool.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_leased_to_a_dead_modem_go_to_another() {
+    let gw = gateway(&[("a", "generic"), ("b", "generic")], |_, o| {
+        o.timing = Timing::fixed(Duration::from_millis(100));
+    })
+    .await;
+    all_ready(&gw, Duration::from_secs(10)).await;
+    // Unpinned: whichever modem is free pulls the next part.
+    let sent = send_many(&gw, 20, None, 5).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    gw.pool.sim("a").unwrap().unplug(Duration::from_secs(60), false).await.expect("unplug");
+    let ids: Vec<i64> = sent.iter().map(|(i, _)| *i).collect();
+    let states = wait_states(&gw, &ids, &DONE, Duration::from_secs(15)).await;
+    assert!(states.values().all(|s| DONE.contains(s)), "{states:?}");
+    assert_in_log(&gw, &["a", "b"], &sent, 2).await;
+    assert_ne!(gw.pool.handle("a").unwrap().state().status, ModemStatus::Ready);
+    gw.pool.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_split_writes_and_cms_500_storms_end_every_message_correctly() {
+    let gw = gateway(&[("a", "e3372"), ("b", "sim800")], |name, o| {
+        o.timing = Timing::fixed(Duration::from_millis(20));
+        let mut f = Faults::none();
+        if name == "a" {
+            f.garbage = 0.2;
+            f.garbage_on_open = 64;
+            f.split_writes = true;
+            f.urc = 0.2;
+        } else {
+            f.cms_transient = 0.4;
+        }
+        o.faults = f;
+    })
+    .await;
+    all_ready(&gw, Duration::from_secs(15)).await;
+    let a = send_many(&gw, 15, Some("a"), 6).await;
+    let b = send_many(&gw, 15, Some("b"), 7).await;
+    let ids: Vec<i64> = a.iter().chain(b.iter()).map(|(i, _)| *i).collect();
+    let states = wait_states(&gw, &ids, &DONE, Duration::from_secs(40)).await;
+    assert!(states.values().all(|s| DONE.contains(s)), "{states:?}");
+    assert_in_log(&gw, &["a"], &a, 1).await;
+    assert_in_log(&gw, &["b"], &b, 1).await;
+    // The storm really happened and was retried.
+    let mut retried = 0;
+    for (id, _) in &b {
+        let m = gw.store.message(*id).await.expect("read").expect("message");
+        retried += m.parts.iter().filter(|p| p.attempts > 1).count();
+    }
+    assert!(retried > 0, "no +CMS ERROR: 500 was injected");
+    assert!(gw.pool.handle("a").is_some());
     gw.pool.shutdown().await;
 }

@@ -241,6 +241,7 @@ impl ModemRunner {
             let deadline = loop {
                 match self.session.poll_output() {
                     Output::Transmit(bytes) => {
+                        tracing::trace!(modem = %self.name, tx = %String::from_utf8_lossy(&bytes).escape_debug(), "write");
                         let w = async {
                             wr.write_all(&bytes).await?;
                             wr.flush().await
@@ -286,7 +287,10 @@ impl ModemRunner {
                 }
                 r = rd.read(&mut buf) => match r {
                     Ok(0) => return self.close("EOF".into()).await,
-                    Ok(n) => self.input(Input::Received(&buf[..n])),
+                    Ok(n) => {
+                        tracing::trace!(modem = %self.name, rx = %String::from_utf8_lossy(&buf[..n]).escape_debug(), "read");
+                        self.input(Input::Received(&buf[..n]))
+                    }
                     Err(e) => return self.close(format!("read: {e}")).await,
                 },
                 _ = tokio::time::sleep_until(deadline) => self.input(Input::Tick),
