@@ -16,11 +16,9 @@ pub mod runner;
 pub mod session;
 pub mod simport;
 
-pub(crate) mod at_stub;
 mod parse;
-mod report;
 
-pub(crate) use at_stub as at;
+pub(crate) use crate::at;
 
 use std::sync::Arc;
 

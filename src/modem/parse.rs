@@ -122,6 +122,22 @@ pub(crate) fn cpms_test(lines: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// `+CPMS: (...)` → the memories allowed for reading (`<mem1>`).
+pub(crate) fn cpms_readable(lines: &[String]) -> Vec<String> {
+    let Some(v) = find(lines, "+CPMS:") else {
+        return Vec::new();
+    };
+    let groups = fields(v);
+    let Some(first) = groups.first() else {
+        return Vec::new();
+    };
+    fields(first.trim().trim_start_matches('(').trim_end_matches(')'))
+        .iter()
+        .map(|m| unquote(m).to_string())
+        .filter(|m| !m.is_empty())
+        .collect()
+}
+
 /// `+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)` → the allowed values per field.
 pub(crate) fn cnmi_test(lines: &[String]) -> Option<Vec<Vec<u8>>> {
     let v = find(lines, "+CNMI:")?;

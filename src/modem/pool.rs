@@ -192,8 +192,7 @@ pub struct Pool {
     members: Vec<Member>,
     cancel: CancellationToken,
     tracker: TaskTracker,
-    #[allow(dead_code)]
-    keep: Vec<Box<dyn std::any::Any + Send + Sync>>,
+    sims: Vec<(String, crate::sim::SimHandle)>,
 }
 
 /// Builds the session settings of one configured modem.
@@ -206,20 +205,35 @@ pub fn session_config(cfg: &ModemConfig) -> SessionConfig {
 }
 
 impl Pool {
-    /// Starts one runner per configured modem on `backend`.
-    pub async fn start(
+    /// Starts one runner per configured modem on `backend` (call inside a
+    /// tokio runtime).
+    pub fn start(
         modems: &[ModemConfig],
         backend: Arc<dyn Backend>,
         cancel: CancellationToken,
     ) -> Result<Pool> {
+        Self::start_with(modems, backend, cancel, &|_, _| {}, &|_, _| {})
+    }
+
+    /// [`Pool::start`] with hooks that adjust each simulator's options and
+    /// each runner's settings (tests and benchmarks).
+    pub fn start_with(
+        modems: &[ModemConfig],
+        backend: Arc<dyn Backend>,
+        cancel: CancellationToken,
+        sim: &dyn Fn(&ModemConfig, &mut crate::sim::SimOptions),
+        runner: &dyn Fn(&ModemConfig, &mut RunnerConfig),
+    ) -> Result<Pool> {
         let tracker = TaskTracker::new();
         let mut members = Vec::new();
-        let mut keep: Vec<Box<dyn std::any::Any + Send + Sync>> = Vec::new();
+        let mut sims = Vec::new();
         for cfg in modems {
             let opener: Box<dyn PortOpener> = match cfg.port.strip_prefix("sim:") {
                 Some(personality) => {
-                    let (opener, guard) = super::simport::start(cfg, personality).await?;
-                    keep.push(guard);
+                    let mut opts = super::simport::options(cfg, personality)?;
+                    sim(cfg, &mut opts);
+                    let (opener, handle) = super::simport::start(cfg, opts)?;
+                    sims.push((cfg.name.clone(), handle));
                     opener
                 }
                 None => Box::new(SerialOpener {
@@ -236,7 +250,8 @@ impl Pool {
                 ))),
                 sent_recent: sent_recent.clone(),
             };
-            let rcfg = RunnerConfig::new(session_config(cfg));
+            let mut rcfg = RunnerConfig::new(session_config(cfg));
+            runner(cfg, &mut rcfg);
             let (runner, handle) =
                 ModemRunner::new(rcfg, Arc::new(limited), opener, cancel.child_token());
             tracker.spawn(runner.run());
@@ -251,8 +266,18 @@ impl Pool {
             members,
             cancel,
             tracker,
-            keep,
+            sims,
         })
+    }
+
+    /// The simulator behind a `sim:` modem.
+    pub fn sim(&self, name: &str) -> Option<&crate::sim::SimHandle> {
+        self.sims.iter().find(|(n, _)| n == name).map(|(_, h)| h)
+    }
+
+    /// Names of all modems, in configuration order.
+    pub fn names(&self) -> Vec<String> {
+        self.members.iter().map(|m| m.cfg.name.clone()).collect()
     }
 
     /// The handle of one modem.

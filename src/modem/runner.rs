@@ -241,6 +241,7 @@ impl ModemRunner {
             let deadline = loop {
                 match self.session.poll_output() {
                     Output::Transmit(bytes) => {
+                        tracing::trace!(modem = %self.name, tx = %String::from_utf8_lossy(&bytes).escape_debug(), "write");
                         let w = async {
                             wr.write_all(&bytes).await?;
                             wr.flush().await
@@ -286,7 +287,10 @@ impl ModemRunner {
                 }
                 r = rd.read(&mut buf) => match r {
                     Ok(0) => return self.close("EOF".into()).await,
-                    Ok(n) => self.input(Input::Received(&buf[..n])),
+                    Ok(n) => {
+                        tracing::trace!(modem = %self.name, rx = %String::from_utf8_lossy(&buf[..n]).escape_debug(), "read");
+                        self.input(Input::Received(&buf[..n]))
+                    }
                     Err(e) => return self.close(format!("read: {e}")).await,
                 },
                 _ = tokio::time::sleep_until(deadline) => self.input(Input::Tick),
@@ -387,18 +391,22 @@ impl ModemRunner {
     /// Routes a received PDU: delivery reports to
     /// [`Backend::status_report`], everything else to [`Backend::inbound`].
     async fn inbound(&self, pdu: &[u8]) -> super::Result<()> {
-        match super::report::parse_status_report(pdu) {
-            Some((mr, recipient, status)) => {
+        match crate::pdu::decode(pdu, true) {
+            Ok(crate::pdu::Decoded {
+                tpdu: crate::pdu::Tpdu::StatusReport(sr),
+                ..
+            }) => {
                 self.backend
                     .status_report(StatusReport {
                         modem: self.name.clone(),
-                        message_reference: mr,
-                        recipient,
-                        status,
+                        message_reference: sr.message_reference,
+                        recipient: sr.recipient.to_string(),
+                        status: sr.status,
                     })
                     .await
             }
-            None => self.backend.inbound(&self.name, pdu).await,
+            // Deliver PDUs, and anything undecodable, go to the inbox.
+            _ => self.backend.inbound(&self.name, pdu).await,
         }
     }
 }

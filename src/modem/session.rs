@@ -244,12 +244,24 @@ enum Op {
     Sync,
     Init(Step),
     Cmgl,
-    Cmgr { index: i32, attempts: u32 },
-    Cmgd { index: i32 },
+    Cmgr {
+        slot: Slot,
+        attempts: u32,
+    },
+    Cmgd {
+        slot: Slot,
+    },
+    /// `AT+CPMS="<mem>"`: select the memory read and deleted from.
+    SelectMem(String),
     Cnma,
-    Cmgs { part: OutPart, prompted: bool },
+    Cmgs {
+        part: OutPart,
+        prompted: bool,
+    },
     Health(Health),
-    Cusd { id: u64 },
+    Cusd {
+        id: u64,
+    },
     Cfun,
 }
 
@@ -260,9 +272,12 @@ struct InFlight {
     info: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// A message in modem storage: memory name and index.
+type Slot = (String, i32);
+
+#[derive(Debug, Clone)]
 enum Ack {
-    Delete(i32),
+    Delete(Slot),
     Cnma,
     Nothing,
 }
@@ -309,12 +324,18 @@ pub struct Session {
 
     // work
     send_slot: Option<OutPart>,
-    to_read: VecDeque<(i32, u32)>,
-    to_delete: VecDeque<i32>,
+    to_read: VecDeque<(Slot, u32)>,
+    to_delete: VecDeque<Slot>,
     cnma_due: u32,
     sweep_due: bool,
+    /// Memories still to list in the current sweep.
+    sweeps: VecDeque<String>,
+    /// The memory `AT+CMGR`/`AT+CMGD`/`AT+CMGL` act on (`<mem1>`).
+    mem1: Option<String>,
+    /// `SR` can be selected for reading (status reports stored there).
+    sr_readable: bool,
     sweep_retry_at: Option<Instant>,
-    busy_indices: HashSet<i32>,
+    busy_indices: HashSet<Slot>,
     awaiting: HashMap<u64, Ack>,
     next_token: u64,
     ussd_queue: VecDeque<(u64, String)>,
@@ -352,6 +373,9 @@ impl Session {
             to_delete: VecDeque::new(),
             cnma_due: 0,
             sweep_due: false,
+            sweeps: VecDeque::new(),
+            mem1: None,
+            sr_readable: false,
             sweep_retry_at: None,
             busy_indices: HashSet::new(),
             awaiting: HashMap::new(),
@@ -398,6 +422,7 @@ impl Session {
             && self.to_delete.is_empty()
             && self.cnma_due == 0
             && !self.sweep_due
+            && self.sweeps.is_empty()
             && self.ussd_queue.is_empty()
             && self.wait_until.is_none_or(|t| t <= self.now)
     }
@@ -430,14 +455,14 @@ impl Session {
             }
             Input::Idle => self.idle = true,
             Input::Committed(token) => match self.awaiting.remove(&token) {
-                Some(Ack::Delete(index)) => self.to_delete.push_back(index),
+                Some(Ack::Delete(slot)) => self.to_delete.push_back(slot),
                 Some(Ack::Cnma) => self.cnma_due += 1,
                 Some(Ack::Nothing) | None => {}
             },
             Input::CommitFailed(token) => {
-                if let Some(Ack::Delete(index)) = self.awaiting.remove(&token) {
+                if let Some(Ack::Delete(slot)) = self.awaiting.remove(&token) {
                     // Left on the modem; a later sweep reads it again.
-                    self.busy_indices.remove(&index);
+                    self.busy_indices.remove(&slot);
                     self.sweep_retry_at = Some(self.now + Duration::from_secs(30));
                 }
             }
@@ -553,8 +578,8 @@ impl Session {
                     };
                     self.fail_part(part, FailClass::Transient, why);
                 }
-                Op::Cmgr { index, attempts } => self.to_read.push_front((index, attempts)),
-                Op::Cmgd { index } => self.to_delete.push_front(index),
+                Op::Cmgr { slot, attempts } => self.to_read.push_front((slot, attempts)),
+                Op::Cmgd { slot } => self.to_delete.push_front(slot),
                 Op::Cnma => {}
                 Op::Cusd { id } => self.emit(SessionEvent::UssdReply {
                     id,
@@ -569,6 +594,7 @@ impl Session {
     }
 
     fn start_sync(&mut self, budget: u32) {
+        self.mem1 = None;
         self.phase = Phase::Syncing {
             attempts: 0,
             budget,
@@ -609,6 +635,8 @@ impl Session {
         self.to_read.clear();
         self.to_delete.clear();
         self.busy_indices.clear();
+        self.sweeps.clear();
+        self.mem1 = None;
         self.cnma_due = 0;
         self.set_status(ModemStatus::Offline);
         self.state.signal_dbm = None;
@@ -733,8 +761,14 @@ impl Session {
             self.cnma_due -= 1;
             return self.issue(at::command::cnma(), Op::Cnma, t);
         }
-        if let Some(index) = self.to_delete.pop_front() {
-            return self.issue(at::command::cmgd(index as u32), Op::Cmgd { index }, t);
+        if let Some((mem, _)) = self.to_delete.front() {
+            if self.needs_select(mem) {
+                return self.select_mem(mem.clone());
+            }
+            if let Some(slot) = self.to_delete.pop_front() {
+                let cmd = at::command::cmgd(slot.1 as u32);
+                return self.issue(cmd, Op::Cmgd { slot }, t);
+            }
         }
         if let Some(part) = self.send_slot.take() {
             let cmd = at::command::cmgs(part.tpdu.len());
@@ -749,16 +783,32 @@ impl Session {
         }
         if self.sweep_due {
             self.sweep_due = false;
+            self.sweeps.push_back(self.default_mem());
+            if self.sr_readable && self.storage.is_some() {
+                self.sweeps.push_back("SR".into());
+            }
+        }
+        if let Some(mem) = self.sweeps.front() {
+            if self.needs_select(mem) {
+                return self.select_mem(mem.clone());
+            }
+            self.sweeps.pop_front();
             return self.issue(
                 at::command::cmgl(at::command::ListStat::All),
                 Op::Cmgl,
                 self.cfg.list_timeout,
             );
         }
-        if let Some((index, attempts)) = self.to_read.pop_front() {
+        if let Some(((mem, _), _)) = self.to_read.front() {
+            if self.needs_select(mem) {
+                return self.select_mem(mem.clone());
+            }
+        }
+        if let Some((slot, attempts)) = self.to_read.pop_front() {
+            let index = slot.1;
             return self.issue(
                 at::command::cmgr(index as u32),
-                Op::Cmgr { index, attempts },
+                Op::Cmgr { slot, attempts },
                 t,
             );
         }
@@ -870,7 +920,9 @@ impl Session {
 
     fn on_urc(&mut self, urc: at::Urc) {
         match urc {
-            at::Urc::Cmti { index, .. } | at::Urc::Cdsi { index, .. } => self.queue_read(index),
+            at::Urc::Cmti { mem, index } | at::Urc::Cdsi { mem, index } => {
+                self.queue_read(mem, index)
+            }
             at::Urc::Cmt { pdu, .. } => {
                 let ack = if self.csms_phase2 {
                     Ack::Cnma
@@ -926,11 +978,44 @@ impl Session {
         }
     }
 
-    fn queue_read(&mut self, index: i32) {
+    fn queue_read(&mut self, mem: String, index: i32) {
         // `+CMTI: ,-1` (SIMCom): not stored, nothing to read.
-        if index >= 0 && self.busy_indices.insert(index) {
-            self.to_read.push_back((index, 0));
+        if index < 0 {
+            return;
         }
+        let slot = (self.normalise_mem(&mem), index);
+        if self.busy_indices.insert(slot.clone()) {
+            self.to_read.push_back((slot, 0));
+        }
+    }
+
+    /// The memory reads and deletes use when nothing else is asked for.
+    fn default_mem(&self) -> String {
+        self.storage.clone().unwrap_or_default()
+    }
+
+    /// Memory names as slots use them: `""` when storage selection is not
+    /// available (never switch), the default memory when the URC gave none.
+    fn normalise_mem(&self, mem: &str) -> String {
+        if self.storage.is_none() {
+            return String::new();
+        }
+        let m = mem.trim().trim_matches('"').to_ascii_uppercase();
+        if m.is_empty() {
+            self.default_mem()
+        } else {
+            m
+        }
+    }
+
+    fn needs_select(&self, mem: &str) -> bool {
+        !mem.is_empty() && self.mem1.as_deref() != Some(mem)
+    }
+
+    fn select_mem(&mut self, mem: String) {
+        let cmd = at::Command::from_line(&format!("AT+CPMS=\"{mem}\""));
+        let t = self.cfg.command_timeout;
+        self.issue(cmd, Op::SelectMem(mem), t);
     }
 
     fn inbound(&mut self, pdu: Vec<u8>, source: InboundSource, ack: Ack) {
@@ -990,36 +1075,50 @@ impl Session {
                     }
                 }
             }
-            Op::Cmgr { index, attempts } => {
+            Op::SelectMem(mem) => {
+                if !ok {
+                    // Drop work for a memory that cannot be selected.
+                    self.to_read.retain(|((m, _), _)| *m != mem);
+                    self.to_delete.retain(|(m, _)| *m != mem);
+                    self.sweeps.retain(|m| *m != mem);
+                    self.busy_indices.retain(|(m, _)| *m != mem);
+                } else {
+                    self.mem1 = Some(mem);
+                }
+            }
+            Op::Cmgr { slot, attempts } => {
+                let index = slot.1;
                 if ok {
                     match parse::cmgr(&f.info) {
                         Some(pdu) => {
-                            self.inbound(pdu, InboundSource::Stored { index }, Ack::Delete(index))
+                            self.inbound(pdu, InboundSource::Stored { index }, Ack::Delete(slot))
                         }
                         // Empty slot: nothing there any more.
                         None => {
-                            self.busy_indices.remove(&index);
+                            self.busy_indices.remove(&slot);
                         }
                     }
                 } else if matches!(&fin, at::Final::Cms(e) if classify::cms_code(e) == Some(321))
                     || attempts >= 2
                 {
-                    self.busy_indices.remove(&index);
+                    self.busy_indices.remove(&slot);
                 } else {
-                    self.to_read.push_back((index, attempts + 1));
+                    self.to_read.push_back((slot, attempts + 1));
                 }
             }
-            Op::Cmgd { index } => {
-                self.busy_indices.remove(&index);
+            Op::Cmgd { slot } => {
+                self.busy_indices.remove(&slot);
             }
             Op::Cmgl => {
                 if ok {
+                    let mem = self.mem1.clone().unwrap_or_default();
                     for e in parse::cmgl(&f.info) {
-                        if self.busy_indices.insert(e.index) {
+                        let slot = (mem.clone(), e.index);
+                        if self.busy_indices.insert(slot.clone()) {
                             self.inbound(
                                 e.pdu,
                                 InboundSource::Stored { index: e.index },
-                                Ack::Delete(e.index),
+                                Ack::Delete(slot),
                             );
                         }
                     }
@@ -1160,6 +1259,7 @@ impl Session {
                 } else {
                     Vec::new()
                 };
+                self.sr_readable = ok && parse::cpms_readable(info).iter().any(|m| m == "SR");
                 self.storage = ["ME", "SM", "MT"]
                     .iter()
                     .find(|m| mems.iter().any(|x| x == *m))
@@ -1171,7 +1271,10 @@ impl Session {
                     self.after_cpms()
                 }
             }
-            Step::Cpms => self.after_cpms(),
+            Step::Cpms => {
+                self.mem1 = if ok { self.storage.clone() } else { None };
+                self.after_cpms()
+            }
             Step::Csms => {
                 self.csms_phase2 = ok;
                 self.goto(Step::CnmiTest)
