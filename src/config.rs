@@ -242,6 +242,9 @@ pub struct ModemConfig {
     /// Destination prefixes this modem serves (empty = any).
     #[serde(default)]
     pub prefixes: Vec<String>,
+    /// Clients (MQTT users) whose messages this modem carries (empty = any).
+    #[serde(default)]
+    pub clients: Vec<String>,
     /// Per-SIM limits, 0 = unlimited.
     #[serde(default)]
     pub max_per_minute: u32,
