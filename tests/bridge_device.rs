@@ -184,7 +184,11 @@ async fn a_uart_device_logs_in_subscribes_and_publishes_through_the_bridge() {
 
     // The daemon publishes to the device's reply topic in-process.
     broker
-        .publish("gsmq/pump/reply", Bytes::from_static(b"{\"ok\":true}"), false)
+        .publish(
+            "gsmq/pump/reply",
+            Bytes::from_static(b"{\"ok\":true}"),
+            false,
+        )
         .await
         .unwrap();
     let seen = dev

@@ -153,7 +153,10 @@ impl DeviceBridge {
         from_broker: &mut Vec<u8>,
         packet: &[u8],
     ) {
-        let is_connect = matches!(mqtt::decode(packet), Ok(Some((mqtt::Packet::Connect(_), _))));
+        let is_connect = matches!(
+            mqtt::decode(packet),
+            Ok(Some((mqtt::Packet::Connect(_), _)))
+        );
         if is_connect || tcp.is_none() {
             if !is_connect {
                 tracing::debug!(device = %self.name, "packet before CONNECT; opening a broker connection anyway");
