@@ -155,6 +155,22 @@ fn default_lookup(c: char) -> (Option<u8>, Option<u8>) {
     }
 }
 
+/// [`Alphabet::encode_into`] for the default tables (the hot path).
+fn encode_default(text: &str, out: &mut Vec<u8>) -> Result<(), (char, usize)> {
+    out.reserve(text.len());
+    for (i, c) in text.chars().enumerate() {
+        match default_lookup(c) {
+            (Some(b), _) => out.push(b),
+            (None, Some(e)) => {
+                out.push(ESC);
+                out.push(e);
+            }
+            (None, None) => return Err((c, i)),
+        }
+    }
+    Ok(())
+}
+
 impl Alphabet {
     pub(crate) const DEFAULT: Alphabet = Alphabet {
         locking: None,
@@ -205,6 +221,9 @@ impl Alphabet {
     /// Appends the septets for `text`; on failure returns the first
     /// character that has no code, with its index in characters.
     pub(crate) fn encode_into(self, text: &str, out: &mut Vec<u8>) -> Result<(), (char, usize)> {
+        if self == Alphabet::DEFAULT {
+            return encode_default(text, out);
+        }
         for (i, c) in text.chars().enumerate() {
             match self.lookup(c) {
                 Some(Code::Base(b)) => out.push(b),
@@ -271,22 +290,25 @@ pub(crate) fn header_septets(header_octets: usize) -> usize {
 /// Packs `septets` after `header` (already-encoded UDHL + elements) into
 /// `out`, inserting the fill bits; returns the TP-UDL in septets.
 pub(crate) fn pack(header: &[u8], septets: &[u8], out: &mut Vec<u8>) -> usize {
-    let start = out.len();
-    out.extend_from_slice(header);
     let skip = header_septets(header.len());
     let udl = skip + septets.len();
-    out.resize(start + (udl * 7).div_ceil(8), 0);
-    let ud = &mut out[start..];
-    let mut bit = skip * 7;
+    out.reserve(header.len() + (septets.len() * 7).div_ceil(8) + 1);
+    out.extend_from_slice(header);
+    // Fill bits (zero) up to the next septet boundary, then 7 bits per
+    // septet, least significant first.
+    let mut acc: u32 = 0;
+    let mut bits = skip * 7 - header.len() * 8;
     for &s in septets {
-        let s = s & 0x7F;
-        let byte = bit / 8;
-        let shift = bit % 8;
-        ud[byte] |= s << shift;
-        if shift > 1 {
-            ud[byte + 1] |= s >> (8 - shift);
+        acc |= u32::from(s & 0x7F) << bits;
+        bits += 7;
+        if bits >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            bits -= 8;
         }
-        bit += 7;
+    }
+    if bits > 0 {
+        out.push(acc as u8);
     }
     udl
 }
