@@ -229,7 +229,7 @@ impl Alphabet {
     }
 
     /// How `c` is written with these tables, if at all.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn lookup(self, c: char) -> Option<Code> {
         self.resolve().lookup(c)
     }
