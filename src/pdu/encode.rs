@@ -360,14 +360,15 @@ pub fn plan(text: &str, opts: &SubmitOptions) -> Plan {
     })
 }
 
-/// The user data header and payload writer shared by the encoders: calls
-/// `emit_part(udhi, user_data_bytes)` for each part.
-fn for_each_part(
+/// The segmentation loop shared by the encoders: for each part,
+/// `start_part(udhi)` returns a buffer holding everything before TP-UDL,
+/// and the user data is appended to it in place.
+fn encode_parts(
     units: &Units<'_>,
     ports: Option<(u16, u16)>,
     reference: u16,
-    mut emit_part: impl FnMut(bool, &[u8]) -> Result<()>,
-) -> Result<usize> {
+    mut start_part: impl FnMut(bool) -> Result<Vec<u8>>,
+) -> Result<Vec<Vec<u8>>> {
     let alphabet = match units {
         Units::Septets(a, _) => *a,
         _ => Alphabet::DEFAULT,
@@ -383,28 +384,24 @@ fn for_each_part(
         });
     }
     let total = ranges.len() as u8;
-    let mut ud = Vec::with_capacity(141);
-    let mut payload = Vec::new();
+    let mut header = Vec::with_capacity(16);
+    let mut out = Vec::with_capacity(ranges.len());
     for (i, r) in ranges.iter().enumerate() {
         let concat = (ranges.len() > 1).then_some(Concat {
             reference,
             total,
             sequence: i as u8 + 1,
         });
-        let header = userdata::build_header(concat, ports, alphabet, &[])?;
-        ud.clear();
+        userdata::build_header_into(concat, ports, alphabet, &[], &mut header)?;
+        let mut tpdu = start_part(!header.is_empty())?;
         match units {
-            Units::Septets(_, v) => userdata::emit_septets(&header, &v[r.clone()], &mut ud)?,
-            Units::Utf16(v) => {
-                payload.clear();
-                userdata::push_utf16(&v[r.clone()], &mut payload);
-                userdata::emit_octets(&header, &payload, &mut ud)?;
-            }
-            Units::Octets(v) => userdata::emit_octets(&header, &v[r.clone()], &mut ud)?,
+            Units::Septets(_, v) => userdata::emit_septets(&header, &v[r.clone()], &mut tpdu)?,
+            Units::Utf16(v) => userdata::emit_utf16(&header, &v[r.clone()], &mut tpdu)?,
+            Units::Octets(v) => userdata::emit_octets(&header, &v[r.clone()], &mut tpdu)?,
         }
-        emit_part(!header.is_empty(), &ud)?;
+        out.push(tpdu);
     }
-    Ok(ranges.len())
+    Ok(out)
 }
 
 fn dcs_for(encoding: Encoding, flash: bool) -> Dcs {
@@ -432,9 +429,8 @@ pub fn encode_submit(to: &str, text: &str, opts: &SubmitOptions) -> Result<Vec<S
     if opts.status_report {
         fo |= 0x20;
     }
-    let mut parts = Vec::new();
-    for_each_part(&units, None, opts.reference, |udhi, ud| {
-        let mut tpdu = Vec::with_capacity(4 + da.len() + 2 + ud.len());
+    let parts = encode_parts(&units, None, opts.reference, |udhi| {
+        let mut tpdu = Vec::with_capacity(6 + da.len() + 8 + USER_DATA_OCTETS_MAX);
         tpdu.push(if udhi { fo | 0x40 } else { fo });
         tpdu.push(0);
         tpdu.extend_from_slice(&da);
@@ -443,11 +439,9 @@ pub fn encode_submit(to: &str, text: &str, opts: &SubmitOptions) -> Result<Vec<S
         if let Some(v) = &validity {
             v.emit(&mut tpdu)?;
         }
-        tpdu.extend_from_slice(ud);
-        parts.push(SubmitPart { tpdu });
-        Ok(())
+        Ok(tpdu)
     })?;
-    Ok(parts)
+    Ok(parts.into_iter().map(|tpdu| SubmitPart { tpdu }).collect())
 }
 
 fn deliver_parts(
@@ -469,16 +463,12 @@ fn deliver_parts(
         } else {
             0
         };
-    let mut out = Vec::new();
-    for_each_part(units, ports, opts.reference, |udhi, ud| {
-        let mut tpdu = Vec::with_capacity(head.len() + ud.len());
+    encode_parts(units, ports, opts.reference, |udhi| {
+        let mut tpdu = Vec::with_capacity(head.len() + 1 + USER_DATA_OCTETS_MAX);
         tpdu.extend_from_slice(&head);
         tpdu[0] = if udhi { fo | 0x40 } else { fo };
-        tpdu.extend_from_slice(ud);
-        out.push(tpdu);
-        Ok(())
-    })?;
-    Ok(out)
+        Ok(tpdu)
+    })
 }
 
 /// Encodes `text` as SMS-DELIVER TPDUs (no SMSC), several when long.

@@ -155,6 +155,66 @@ fn default_lookup(c: char) -> (Option<u8>, Option<u8>) {
     }
 }
 
+/// [`Alphabet::encode_into`] for the default tables (the hot path): the
+/// output is sized for the worst case (two septets per byte of UTF-8)
+/// up front and trimmed at the end.
+fn encode_default(text: &str, out: &mut Vec<u8>) -> Result<(), (char, usize)> {
+    let start = out.len();
+    out.resize(start + text.len() * 2, 0);
+    let buf = &mut out[start..];
+    let mut n = 0;
+    for (i, c) in text.chars().enumerate() {
+        let cp = c as u32;
+        let v = if cp < 256 {
+            DEFAULT_LATIN1[cp as usize]
+        } else {
+            match default_lookup(c) {
+                (Some(b), _) => u16::from(b),
+                (None, Some(e)) => 0x100 | u16::from(e),
+                (None, None) => NONE,
+            }
+        };
+        if v < 0x80 {
+            buf[n] = v as u8;
+            n += 1;
+        } else if v != NONE {
+            buf[n] = ESC;
+            buf[n + 1] = (v & 0x7F) as u8;
+            n += 2;
+        } else {
+            out.truncate(start);
+            return Err((c, i));
+        }
+    }
+    out.truncate(start + n);
+    Ok(())
+}
+
+/// An [`Alphabet`] with its reverse maps at hand (`None` = default table).
+#[derive(Clone, Copy)]
+struct Resolved {
+    locking: Option<&'static Reverse>,
+    single: Option<&'static Reverse>,
+}
+
+impl Resolved {
+    #[inline]
+    fn lookup(self, c: char) -> Option<Code> {
+        let base = match self.locking {
+            Some(r) => r.get(c),
+            None => default_lookup(c).0,
+        };
+        if let Some(b) = base {
+            return Some(Code::Base(b));
+        }
+        match self.single {
+            Some(r) => r.get(c),
+            None => default_lookup(c).1,
+        }
+        .map(Code::Shift)
+    }
+}
+
 impl Alphabet {
     pub(crate) const DEFAULT: Alphabet = Alphabet {
         locking: None,
@@ -169,25 +229,17 @@ impl Alphabet {
     }
 
     /// How `c` is written with these tables, if at all.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn lookup(self, c: char) -> Option<Code> {
-        let (def_base, def_ext) = if self.locking.is_none() || self.single.is_none() {
-            default_lookup(c)
-        } else {
-            (None, None)
-        };
-        let base = match self.locking {
-            None => def_base,
-            Some(l) => reverse_locking(l).and_then(|m| m.get(c)),
-        };
-        if let Some(b) = base {
-            return Some(Code::Base(b));
+        self.resolve().lookup(c)
+    }
+
+    /// The reverse maps, looked up once for a run of characters.
+    fn resolve(self) -> Resolved {
+        Resolved {
+            locking: self.locking.and_then(reverse_locking),
+            single: self.single.and_then(reverse_single),
         }
-        let ext = match self.single {
-            None => def_ext,
-            Some(l) => reverse_single(l).and_then(|m| m.get(c)),
-        };
-        ext.map(Code::Shift)
     }
 
     fn locking_table(self) -> &'static [char; 128] {
@@ -205,8 +257,12 @@ impl Alphabet {
     /// Appends the septets for `text`; on failure returns the first
     /// character that has no code, with its index in characters.
     pub(crate) fn encode_into(self, text: &str, out: &mut Vec<u8>) -> Result<(), (char, usize)> {
+        if self == Alphabet::DEFAULT {
+            return encode_default(text, out);
+        }
+        let r = self.resolve();
         for (i, c) in text.chars().enumerate() {
-            match self.lookup(c) {
+            match r.lookup(c) {
                 Some(Code::Base(b)) => out.push(b),
                 Some(Code::Shift(s)) => {
                     out.push(ESC);
@@ -220,9 +276,10 @@ impl Alphabet {
 
     /// Septets needed for `text`, or the first character without a code.
     pub(crate) fn count(self, text: &str) -> Result<usize, (char, usize)> {
+        let r = self.resolve();
         let mut n = 0;
         for (i, c) in text.chars().enumerate() {
-            match self.lookup(c) {
+            match r.lookup(c) {
                 Some(code) => n += code.septets(),
                 None => return Err((c, i)),
             }
@@ -271,22 +328,36 @@ pub(crate) fn header_septets(header_octets: usize) -> usize {
 /// Packs `septets` after `header` (already-encoded UDHL + elements) into
 /// `out`, inserting the fill bits; returns the TP-UDL in septets.
 pub(crate) fn pack(header: &[u8], septets: &[u8], out: &mut Vec<u8>) -> usize {
-    let start = out.len();
-    out.extend_from_slice(header);
     let skip = header_septets(header.len());
     let udl = skip + septets.len();
-    out.resize(start + (udl * 7).div_ceil(8), 0);
-    let ud = &mut out[start..];
-    let mut bit = skip * 7;
-    for &s in septets {
-        let s = s & 0x7F;
-        let byte = bit / 8;
-        let shift = bit % 8;
-        ud[byte] |= s << shift;
-        if shift > 1 {
-            ud[byte + 1] |= s >> (8 - shift);
+    out.reserve(header.len() + (septets.len() * 7).div_ceil(8) + 1);
+    out.extend_from_slice(header);
+    // Fill bits (zero) up to the next septet boundary, then 7 bits per
+    // septet, least significant first; eight septets make seven octets.
+    let mut acc: u64 = 0;
+    let mut bits = skip * 7 - header.len() * 8;
+    let mut chunks = septets.chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = 0u64;
+        for (k, &s) in c.iter().enumerate() {
+            word |= u64::from(s & 0x7F) << (7 * k);
         }
-        bit += 7;
+        acc |= word << bits;
+        out.extend_from_slice(&acc.to_le_bytes()[..7]);
+        // `bits` < 8, so the 56 bits just written are final.
+        acc = if bits == 0 { 0 } else { word >> (56 - bits) };
+    }
+    for &s in chunks.remainder() {
+        acc |= u64::from(s & 0x7F) << bits;
+        bits += 7;
+        if bits >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            bits -= 8;
+        }
+    }
+    if bits > 0 {
+        out.push(acc as u8);
     }
     udl
 }

@@ -296,7 +296,9 @@ impl Encoding {
 }
 
 /// Entry point for fuzzers and property tests: decodes `bytes` both with
-/// and without an SMSC address and re-emits what decodes. Never panics.
+/// and without an SMSC address and re-emits what decodes. Decoding itself
+/// never panics; this function panics only if a decoded PDU re-encodes to
+/// bytes that decode to a different value (the invariant fuzzing checks).
 pub fn fuzz_decode(bytes: &[u8]) {
     for with_smsc in [true, false] {
         if let Ok(d) = decode(bytes, with_smsc) {

@@ -74,8 +74,21 @@ pub(crate) fn build_header(
     others: &[InformationElement],
 ) -> Result<Vec<u8>, Error> {
     let mut h = Vec::new();
+    build_header_into(concat, ports, alphabet, others, &mut h)?;
+    Ok(h)
+}
+
+/// [`build_header`] into a caller-owned buffer (cleared first).
+pub(crate) fn build_header_into(
+    concat: Option<Concat>,
+    ports: Option<(u16, u16)>,
+    alphabet: Alphabet,
+    others: &[InformationElement],
+    h: &mut Vec<u8>,
+) -> Result<(), Error> {
+    h.clear();
     if concat.is_none() && ports.is_none() && alphabet == Alphabet::DEFAULT && others.is_empty() {
-        return Ok(h);
+        return Ok(());
     }
     h.push(0);
     if let Some(c) = concat {
@@ -113,7 +126,7 @@ pub(crate) fn build_header(
         return Err(Error::HeaderTooLong);
     }
     h[0] = (h.len() - 1) as u8;
-    Ok(h)
+    Ok(())
 }
 
 /// Writes TP-UDL and TP-UD for GSM 7-bit `septets` after `header`.
@@ -145,12 +158,20 @@ pub(crate) fn emit_octets(header: &[u8], payload: &[u8], out: &mut Vec<u8>) -> R
     Ok(())
 }
 
-/// Appends UCS-2 (big-endian UTF-16) code units of `units`.
-pub(crate) fn push_utf16(units: &[u16], out: &mut Vec<u8>) {
-    out.reserve(units.len() * 2);
-    for u in units {
-        out.extend_from_slice(&u.to_be_bytes());
+/// Writes TP-UDL and TP-UD for UTF-16 `units` (big-endian) after `header`.
+pub(crate) fn emit_utf16(header: &[u8], units: &[u16], out: &mut Vec<u8>) -> Result<(), Error> {
+    let udl = header.len() + units.len() * 2;
+    if udl > USER_DATA_OCTETS_MAX {
+        return Err(Error::UserDataTooLong {
+            units: udl,
+            max: USER_DATA_OCTETS_MAX,
+        });
     }
+    out.reserve(1 + udl);
+    out.push(udl as u8);
+    out.extend_from_slice(header);
+    out.extend(units.iter().flat_map(|u| u.to_be_bytes()));
+    Ok(())
 }
 
 impl UserData {
@@ -209,9 +230,7 @@ impl UserData {
             }
             Encoding::Ucs2 => {
                 let units: Vec<u16> = self.text.encode_utf16().collect();
-                let mut payload = Vec::with_capacity(units.len() * 2);
-                push_utf16(&units, &mut payload);
-                emit_octets(&header, &payload, out)?;
+                emit_utf16(&header, &units, out)?;
             }
             Encoding::Data8 => emit_octets(&header, &self.data, out)?,
         }
