@@ -302,7 +302,7 @@ impl State {
                 return;
             }
         };
-        let t = text.trim_matches([' ', '\t']);
+        let t = text.trim_ascii();
         if t.is_empty() {
             return;
         }
