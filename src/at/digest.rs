@@ -287,14 +287,22 @@ impl State {
     }
 
     fn line(&mut self, raw: &[u8]) {
-        let text = match std::str::from_utf8(raw) {
-            Ok(t) if !t.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) => t,
-            _ => {
+        // One pass for the common case (printable ASCII), UTF-8 otherwise.
+        let printable = |b: u8| (0x20..0x7f).contains(&b) || b == b'\t' || b >= 0x80;
+        let text = match raw.iter().all(|&b| printable(b)) {
+            true => match std::str::from_utf8(raw) {
+                Ok(t) => t,
+                Err(_) => {
+                    self.add_garbage(raw.len());
+                    return;
+                }
+            },
+            false => {
                 self.add_garbage(raw.len());
                 return;
             }
         };
-        let t = text.trim_matches([' ', '\t']);
+        let t = text.trim_ascii();
         if t.is_empty() {
             return;
         }
@@ -312,7 +320,10 @@ impl State {
                 }
                 return;
             }
-        } else if has_prefix(t, "+CUSD") && t.matches('"').count() % 2 == 1 {
+        } else if t.as_bytes()[0] == b'+'
+            && has_prefix(t, "+CUSD")
+            && t.matches('"').count() % 2 == 1
+        {
             // USSD text with embedded line breaks (`+CUSD: 0,"Line 1\nLine 2",15`).
             self.multiline = Some(t.to_string());
             return;
@@ -349,8 +360,12 @@ impl State {
                 return;
             }
         }
+        let first = t.as_bytes()[0];
         let idle = self.pending.as_ref().is_none_or(|p| !p.echo_seen);
-        if starts_with_ci(t, "AT") && (self.pending.is_none() || (self.infer && idle)) {
+        if (first | 0x20) == b'a'
+            && starts_with_ci(t, "AT")
+            && (self.pending.is_none() || (self.infer && idle))
+        {
             if self.infer {
                 let mut p = Pending::new(&Command::from_line(t));
                 p.echo_seen = true;
@@ -368,7 +383,7 @@ impl State {
             return;
         }
 
-        if t.as_bytes()[0] == b'+' {
+        if first == b'+' {
             // Two-line URC header (PDU mode).
             if let Some((kind, length)) = urc::two_line_header(t) {
                 self.two_line = Some(TwoLine {

@@ -54,6 +54,7 @@ impl Final {
     pub(crate) fn parse(line: &str, dialing: bool) -> Option<Final> {
         let b = line.as_bytes();
         match b.first()?.to_ascii_uppercase() {
+            b'+' if b.len() < 11 || b[10] != b':' => None,
             b'O' if line.eq_ignore_ascii_case("OK") => Some(Final::Ok),
             b'E' if line.eq_ignore_ascii_case("ERROR") => Some(Final::Error),
             b'+' if starts_with_ci(line, "+CME ERROR:") => {

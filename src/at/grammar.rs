@@ -143,6 +143,7 @@ pub(crate) fn value_set(group: &str) -> Option<u32> {
 }
 
 /// True when `s` is a non-empty, even-length string of hex digits.
+#[inline]
 pub(crate) fn is_hex(s: &[u8]) -> bool {
     !s.is_empty() && s.len() % 2 == 0 && s.iter().all(u8::is_ascii_hexdigit)
 }
@@ -168,12 +169,14 @@ pub(crate) fn hex_bytes(s: &str) -> Option<Vec<u8>> {
 }
 
 /// Case-insensitive `starts_with` for ASCII prefixes.
+#[inline]
 pub(crate) fn starts_with_ci(s: &str, p: &str) -> bool {
     s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
 }
 
 /// True when `line` starts with `name` (case-insensitive) directly followed by
 /// a colon, so `+CDS` matches `+CDS: 25` but not `+CDSI: "SR",5`.
+#[inline]
 pub(crate) fn has_prefix(line: &str, name: &str) -> bool {
     starts_with_ci(line, name) && line.as_bytes().get(name.len()) == Some(&b':')
 }

@@ -188,6 +188,10 @@ impl TwoLineKind {
 /// Recognises the header of a two-line URC in PDU mode and returns its
 /// kind and announced TPDU length (`+CMT: ,35`, `+CMT: "",35`, `+CDS: 25`).
 pub(crate) fn two_line_header(line: &str) -> Option<(TwoLineKind, usize)> {
+    let b = line.as_bytes();
+    if b.len() < 5 || b[4] != b':' || !b[1].eq_ignore_ascii_case(&b'C') {
+        return None;
+    }
     let kind = if has_prefix(line, "+CMT") {
         TwoLineKind::Cmt
     } else if has_prefix(line, "+CDS") {
