@@ -445,3 +445,42 @@ async fn the_bogus_cmti_quirk_announces_index_minus_one_and_stores_nothing() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn text_mode_lists_and_reads_messages_as_text() {
+    let h = sim::spawn(fast(Personality::Generic)).expect("spawn");
+    let mut p = Port::open(h.path());
+    ready(&mut p).await;
+    p.exchange(b"AT+CMGF=1\r", b"\r\nOK\r\n").await;
+    h.inject_sms("+4917000000001", "Hello text mode")
+        .await
+        .expect("inject");
+    let _ = p.until(b"\r\n+CMTI: \"SM\",1\r\n").await;
+    p.exchange(b"AT+CMGL=4\r", b"\r\n+CMS ERROR: 302\r\n").await;
+    p.write(b"AT+CMGL=\"ALL\"\r").await;
+    let list = String::from_utf8(p.until(b"\r\nOK\r\n").await).expect("utf-8");
+    assert!(
+        list.starts_with("\r\n+CMGL: 1,\"REC UNREAD\",\"+4917000000001\",,\""),
+        "{list:?}"
+    );
+    assert!(list.contains("\r\nHello text mode\r\n"), "{list:?}");
+    p.exchange(b"AT+CSCS=\"UCS2\"\r", b"\r\nOK\r\n").await;
+    p.write(b"AT+CMGR=1\r").await;
+    let read = String::from_utf8(p.until(b"\r\nOK\r\n").await).expect("utf-8");
+    assert!(
+        read.starts_with("\r\n+CMGR: \"REC READ\",\"+4917000000001\",,\""),
+        "{read:?}"
+    );
+    assert!(
+        read.contains("\r\n00480065006C006C006F"),
+        "UCS-2 hex text: {read:?}"
+    );
+    // Text-mode send: the text up to ^Z is the message.
+    p.exchange(b"AT+CSCS=\"GSM\"\r", b"\r\nOK\r\n").await;
+    p.exchange(b"AT+CMGS=\"+4917000000002\"\r", b"\r\n> ").await;
+    p.exchange(b"typed by hand\x1a", b"\r\n+CMGS: 0\r\n\r\nOK\r\n")
+        .await;
+    let log = h.sent_log().await;
+    assert_eq!(log[0].to, "+4917000000002");
+    assert_eq!(log[0].text, "typed by hand");
+}

@@ -18,7 +18,7 @@ use crate::pdu;
 pub enum CodecError {
     #[error(transparent)]
     Pdu(#[from] pdu::Error),
-    #[error("PDU is not an SMS-SUBMIT")]
+    #[error("PDU is not of the expected type")]
     NotSubmit,
 }
 
@@ -126,6 +126,34 @@ pub fn submit_to_deliver(
         header: s.header,
     };
     Ok(d.emit()?)
+}
+
+/// A stored SMS-DELIVER as text mode (`AT+CMGF=1`) shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliverText {
+    pub from: String,
+    /// `yy/MM/dd,hh:mm:ss±zz` (zz in quarter hours), as 27.005 text mode.
+    pub scts: String,
+    pub text: String,
+}
+
+/// Decodes a stored PDU (SMSC octets first) that holds an SMS-DELIVER.
+pub fn decode_deliver_text(pdu_with_smsc: &[u8]) -> Result<DeliverText, CodecError> {
+    match pdu::decode(pdu_with_smsc, true)?.tpdu {
+        pdu::Tpdu::Deliver(d) => {
+            let quarters = d.scts.offset().local_minus_utc() / 900;
+            let text = match d.encoding {
+                pdu::Encoding::Data8 => hex::encode_upper(&d.data),
+                _ => d.text,
+            };
+            Ok(DeliverText {
+                from: d.originator.to_string(),
+                scts: format!("{}{quarters:+03}", d.scts.format("%y/%m/%d,%H:%M:%S")),
+                text,
+            })
+        }
+        _ => Err(CodecError::NotSubmit),
+    }
 }
 
 /// Encodes an SMS-STATUS-REPORT TPDU (no SMSC).

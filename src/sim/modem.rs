@@ -1070,7 +1070,17 @@ impl Modem {
         let mt = self.settings.cnmi[1];
         if mt == 2 && self.mode != Mode::Boot {
             let len = tpdu.len();
-            let u = format!("+CMT: ,{len}\r\n{}", hex::encode_upper(&pdu));
+            let u = match codec::decode_deliver_text(&pdu) {
+                Ok(d) if self.settings.cmgf == 1 => {
+                    format!(
+                        "+CMT: \"{}\",,\"{}\"\r\n{}",
+                        d.from,
+                        d.scts,
+                        self.text_out(&d.text)
+                    )
+                }
+                _ => format!("+CMT: ,{len}\r\n{}", hex::encode_upper(&pdu)),
+            };
             self.urc(u, now);
             if self.settings.csms == 1 {
                 self.cnma_seq += 1;
@@ -1635,7 +1645,18 @@ impl Modem {
                     m.stat = REC_READ;
                 }
                 if text_mode {
-                    return Outcome::Fail(Final::Cms(302));
+                    let Ok(d) = codec::decode_deliver_text(&m.pdu) else {
+                        return Outcome::Fail(Final::Cms(302));
+                    };
+                    return Outcome::Lines(vec![
+                        format!(
+                            "+CMGR: \"{}\",\"{}\",,\"{}\"",
+                            stat_name(stat),
+                            d.from,
+                            d.scts
+                        ),
+                        self.text_out(&d.text),
+                    ]);
                 }
                 Outcome::Lines(vec![
                     format!("+CMGR: {stat},,{}", m.tpdu_len()),
@@ -1648,14 +1669,17 @@ impl Modem {
     }
 
     fn cmgl(&mut self, args: &str, exec: bool) -> Outcome {
+        let text_mode = self.settings.cmgf == 1;
         let stat: u8 = if exec {
             0
-        } else {
-            let a = args.trim();
-            if self.settings.cmgf == 1 {
-                return Outcome::Fail(Final::Cms(302));
+        } else if text_mode {
+            let a = args.trim().trim_matches('"').to_ascii_uppercase();
+            match (0..=4u8).find(|&s| stat_name(s) == a) {
+                Some(s) => s,
+                None => return Outcome::Fail(Final::Cms(302)),
             }
-            match a.parse::<u8>() {
+        } else {
+            match args.trim().parse::<u8>() {
                 Ok(s @ 0..=4) => s,
                 _ => return Outcome::Fail(Final::Cms(302)),
             }
@@ -1670,6 +1694,26 @@ impl Modem {
             .map(|(i, _)| i)
             .collect();
         for slot in slots {
+            if text_mode {
+                let Some(m) = self.storage.get_mut(mem, slot) else {
+                    continue;
+                };
+                let st = m.stat;
+                if m.stat == REC_UNREAD {
+                    m.stat = REC_READ;
+                }
+                if let Ok(d) = codec::decode_deliver_text(&m.pdu) {
+                    lines.push(format!(
+                        "+CMGL: {},\"{}\",\"{}\",,\"{}\"",
+                        slot + base,
+                        stat_name(st),
+                        d.from,
+                        d.scts
+                    ));
+                    lines.push(self.text_out(&d.text));
+                }
+                continue;
+            }
             if let Some(m) = self.storage.get_mut(mem, slot) {
                 lines.push(format!(
                     "+CMGL: {},{},,{}",
@@ -1684,6 +1728,15 @@ impl Modem {
             }
         }
         Outcome::Lines(lines)
+    }
+
+    /// Text as `AT+CSCS` asks for it: UCS-2 as hex, else as is.
+    fn text_out(&self, text: &str) -> String {
+        if self.settings.cscs == "UCS2" {
+            text.encode_utf16().map(|u| format!("{u:04X}")).collect()
+        } else {
+            text.to_string()
+        }
     }
 
     fn cmgd(&mut self, args: &str, now: Instant) -> Outcome {
@@ -1799,6 +1852,17 @@ fn split_extended(cmd: &str) -> (String, Kind, &str) {
         (name, Kind::Query, "")
     } else {
         (name, Kind::Exec, "")
+    }
+}
+
+/// 27.005 text-mode `<stat>` names.
+fn stat_name(stat: u8) -> &'static str {
+    match stat {
+        0 => "REC UNREAD",
+        1 => "REC READ",
+        2 => "STO UNSENT",
+        3 => "STO SENT",
+        _ => "ALL",
     }
 }
 

@@ -403,6 +403,7 @@ impl Task {
             };
             match wake {
                 Wake::Read(Ok(bytes)) => {
+                    tracing::trace!(link = %self.link.display(), rx = %bytes.escape_ascii(), "from the DTE");
                     self.modem.handle_input(&bytes, Instant::now().into_std());
                 }
                 Wake::Read(Err(e)) => {
@@ -496,6 +497,7 @@ impl Task {
     fn drain(&mut self, now: Instant) {
         let std_now = now.into_std();
         while let Some(bytes) = self.modem.poll_transmit(std_now) {
+            tracing::trace!(link = %self.link.display(), tx = %bytes.escape_ascii(), "to the DTE");
             if self.pty.is_some() {
                 self.pending.extend_from_slice(&bytes);
             }
