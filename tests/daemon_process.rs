@@ -14,7 +14,7 @@ use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS};
 use tokio::net::UnixDatagram;
 use tokio::sync::mpsc;
 
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = Duration::from_secs(20);
 
 fn hash(password: &str) -> String {
     let params = argon2::Params::new(8, 1, 1, None).unwrap();
