@@ -209,6 +209,13 @@ async fn the_daemon_reports_ready_reloads_on_sighup_and_stops_on_sigterm_within_
     let mut carol = client(addr, "carol-2", "carol", "carol-pw");
     assert_eq!(carol.connack().await, Ok(ConnectReturnCode::Success));
 
+    // A broken file on SIGHUP is refused; the daemon keeps running.
+    std::fs::write(&d.config, "[broker]\nlisten = 5\n").unwrap();
+    d.signal(Signal::SIGHUP);
+    d.until("READY=1").await;
+    let mut carol = client(addr, "carol-3", "carol", "carol-pw");
+    assert_eq!(carol.connack().await, Ok(ConnectReturnCode::Success));
+
     d.signal(Signal::SIGTERM);
     d.until("STOPPING=1").await;
     // The still-connected ops client sees the retained status flip.
