@@ -106,25 +106,37 @@ fn start(dir: &Path) -> Daemon {
         .spawn()
         .expect("spawn gsmq");
     let mut buf = [0u8; 4096];
+    let mut child = child;
     loop {
-        let n = sock.recv(&mut buf).expect("no READY=1 within 10 s");
-        let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
-        if msg.lines().any(|l| l == "READY=1") {
-            let ready_after = t0.elapsed();
-            let addr = msg
-                .lines()
-                .find_map(|l| l.strip_prefix("STATUS="))
-                .and_then(|s| {
-                    s.split_whitespace()
-                        .find_map(|w| w.trim_end_matches(';').parse().ok())
-                })
-                .expect("address in STATUS");
-            return Daemon {
-                child,
-                addr,
-                ready_after,
-            };
+        let msg = match sock.recv(&mut buf) {
+            Ok(n) => String::from_utf8_lossy(&buf[..n]).into_owned(),
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("no READY=1 within 10 s: {e}");
+            }
+        };
+        if !msg.lines().any(|l| l == "READY=1") {
+            continue;
         }
+        let ready_after = t0.elapsed();
+        let addr = msg
+            .lines()
+            .find_map(|l| l.strip_prefix("STATUS="))
+            .and_then(|s| {
+                s.split_whitespace()
+                    .find_map(|w| w.trim_end_matches(';').parse().ok())
+            });
+        let Some(addr) = addr else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no address in STATUS: {msg}");
+        };
+        return Daemon {
+            child,
+            addr,
+            ready_after,
+        };
     }
 }
 
@@ -208,7 +220,12 @@ fn main() {
         .arg("CLK_TCK")
         .output()
         .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<f64>().ok())
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
         .unwrap_or(100.0);
 
     // 1. Start-to-READY.
