@@ -15,7 +15,7 @@ use gsmq::config::Config;
 use rumqttc::{ConnectReturnCode, Event, LastWill, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 
-const WAIT: Duration = Duration::from_secs(5);
+const WAIT: Duration = Duration::from_secs(20);
 
 /// A cheap argon2id hash (tests only; the config check accepts any PHC).
 fn hash(password: &str) -> String {

@@ -14,7 +14,7 @@ use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS};
 use tokio::net::UnixDatagram;
 use tokio::sync::mpsc;
 
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = Duration::from_secs(20);
 
 fn hash(password: &str) -> String {
     let params = argon2::Params::new(8, 1, 1, None).unwrap();
@@ -207,6 +207,13 @@ async fn the_daemon_reports_ready_reloads_on_sighup_and_stops_on_sigterm_within_
     d.until("RELOADING=1").await;
     d.until("READY=1").await;
     let mut carol = client(addr, "carol-2", "carol", "carol-pw");
+    assert_eq!(carol.connack().await, Ok(ConnectReturnCode::Success));
+
+    // A broken file on SIGHUP is refused; the daemon keeps running.
+    std::fs::write(&d.config, "[broker]\nlisten = 5\n").unwrap();
+    d.signal(Signal::SIGHUP);
+    d.until("READY=1").await;
+    let mut carol = client(addr, "carol-3", "carol", "carol-pw");
     assert_eq!(carol.connack().await, Ok(ConnectReturnCode::Success));
 
     d.signal(Signal::SIGTERM);

@@ -51,6 +51,12 @@ pub const RETAINED_MAX: usize = 10_000;
 /// How long a CONNECT waits for the previous session of the same client id
 /// to finish tearing down (rmqtt issue #34 workaround).
 pub const RECONNECT_WAIT_MAX: Duration = Duration::from_secs(2);
+/// Most subscriptions one session may hold (bounds memory per client).
+pub const SUBSCRIPTIONS_MAX: usize = 64;
+/// Most levels in a subscribed topic filter.
+pub const TOPIC_LEVELS_MAX: usize = 16;
+/// How long shutdown waits for sessions to acknowledge their kick.
+pub const KICK_MAX: Duration = Duration::from_secs(1);
 /// Client id the daemon's own in-process messages carry.
 pub const DAEMON_CLIENT_ID: &str = "gsmq-daemon";
 
@@ -201,6 +207,8 @@ fn listener_builder(cfg: &BrokerConfig, name: &str, addr: SocketAddr) -> Builder
         .handshake_timeout(Duration::from_secs(10))
         .send_timeout(Duration::from_secs(10))
         .max_clientid_len(256)
+        .max_subscriptions(SUBSCRIPTIONS_MAX)
+        .max_topic_levels(TOPIC_LEVELS_MAX)
         .max_qos_allowed(QoS::ExactlyOnce)
 }
 
@@ -416,12 +424,19 @@ impl Broker {
             tokio::task::yield_now().await;
         }
         let entries: Vec<_> = self.scx.extends.shared().await.iter().collect();
-        let mut kicked = 0usize;
-        for mut entry in entries {
-            if entry.kick(true, true, true).await.is_ok() {
-                kicked += 1;
+        let total = entries.len();
+        let kicks = entries
+            .into_iter()
+            .map(|mut entry| async move { entry.kick(true, true, true).await.is_ok() });
+        match tokio::time::timeout(KICK_MAX, futures::future::join_all(kicks)).await {
+            Ok(done) => {
+                let kicked = done.into_iter().filter(|ok| *ok).count();
+                tracing::info!(kicked, total, "MQTT broker stopped");
             }
+            Err(_) => tracing::warn!(
+                total,
+                "MQTT broker stopped; some sessions did not answer the kick"
+            ),
         }
-        tracing::info!(kicked, "MQTT broker stopped");
     }
 }
