@@ -41,7 +41,11 @@ struct TapPort {
 }
 
 impl AsyncRead for TapPort {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let r = Pin::new(&mut this.inner).poll_read(cx, buf);
@@ -56,7 +60,11 @@ impl AsyncRead for TapPort {
 }
 
 impl AsyncWrite for TapPort {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
         if buf.starts_with(b"AT+CMGS=") {
             this.taps.cmgs.lock().unwrap().push(Instant::now());
@@ -100,10 +108,18 @@ struct Timed {
 }
 
 impl Backend for Timed {
-    fn next_part<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, gsmq::modem::Result<Option<OutPart>>> {
+    fn next_part<'a>(
+        &'a self,
+        modem: &'a str,
+    ) -> BoxFuture<'a, gsmq::modem::Result<Option<OutPart>>> {
         self.inner.next_part(modem)
     }
-    fn part_sent<'a>(&'a self, modem: &'a str, part_id: i64, mr: u8) -> BoxFuture<'a, gsmq::modem::Result<()>> {
+    fn part_sent<'a>(
+        &'a self,
+        modem: &'a str,
+        part_id: i64,
+        mr: u8,
+    ) -> BoxFuture<'a, gsmq::modem::Result<()>> {
         Box::pin(async move {
             let r = self.inner.part_sent(modem, part_id, mr).await;
             *self.last_sent.lock().unwrap() = Some(Instant::now());
@@ -120,7 +136,11 @@ impl Backend for Timed {
     ) -> BoxFuture<'a, gsmq::modem::Result<()>> {
         self.inner.part_failed(modem, part_id, class, reason)
     }
-    fn inbound<'a>(&'a self, modem: &'a str, pdu: &'a [u8]) -> BoxFuture<'a, gsmq::modem::Result<()>> {
+    fn inbound<'a>(
+        &'a self,
+        modem: &'a str,
+        pdu: &'a [u8],
+    ) -> BoxFuture<'a, gsmq::modem::Result<()>> {
         Box::pin(async move {
             let r = self.inner.inbound(modem, pdu).await;
             self.commits.lock().unwrap().push(Instant::now());
@@ -174,7 +194,8 @@ fn pct(v: &mut [Duration], p: f64) -> Duration {
 
 fn message(to: &str, i: usize) -> NewMessage {
     let text = format!("benchmark message {i}");
-    let parts = gsmq::pdu::encode_submit(to, &text, &gsmq::pdu::SubmitOptions::default()).expect("encode");
+    let parts =
+        gsmq::pdu::encode_submit(to, &text, &gsmq::pdu::SubmitOptions::default()).expect("encode");
     NewMessage {
         client: "bench".into(),
         idempotency_key: None,
@@ -191,7 +212,10 @@ fn message(to: &str, i: usize) -> NewMessage {
 }
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
@@ -229,8 +253,11 @@ fn main() {
 
 async fn run(sims: &[SimHandle], n: usize, samples: usize) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&StorageConfig::new(dir.path().join("bench.sqlite3")), &RetryConfig::default())
-        .expect("store");
+    let store = Store::open(
+        &StorageConfig::new(dir.path().join("bench.sqlite3")),
+        &RetryConfig::default(),
+    )
+    .expect("store");
     let backend = Arc::new(Timed {
         inner: StoreBackend::new(store.clone()),
         sent: AtomicUsize::new(0),
@@ -251,16 +278,24 @@ async fn run(sims: &[SimHandle], n: usize, samples: usize) {
             },
             taps: taps.clone(),
         };
-        let (runner, handle) = ModemRunner::new(cfg, backend.clone() as Arc<dyn Backend>, Box::new(opener), cancel.clone());
+        let (runner, handle) = ModemRunner::new(
+            cfg,
+            backend.clone() as Arc<dyn Backend>,
+            Box::new(opener),
+            cancel.clone(),
+        );
         tasks.push(tokio::spawn(runner.run()));
         handles.push(handle);
     }
     for h in &handles {
         let mut w = h.watch();
-        tokio::time::timeout(Duration::from_secs(30), w.wait_for(|s| s.status == ModemStatus::Ready))
-            .await
-            .expect("modem ready")
-            .expect("runner alive");
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            w.wait_for(|s| s.status == ModemStatus::Ready),
+        )
+        .await
+        .expect("modem ready")
+        .expect("runner alive");
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
 
@@ -316,7 +351,11 @@ async fn run(sims: &[SimHandle], n: usize, samples: usize) {
     while backend.sent.load(Ordering::SeqCst) < base + n {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let end = backend.last_sent.lock().unwrap().unwrap_or_else(Instant::now);
+    let end = backend
+        .last_sent
+        .lock()
+        .unwrap()
+        .unwrap_or_else(Instant::now);
     let (cpu1, sim1) = cpu_seconds();
     let elapsed = end.duration_since(start).as_secs_f64();
     let rate = n as f64 / elapsed;
@@ -327,12 +366,18 @@ async fn run(sims: &[SimHandle], n: usize, samples: usize) {
         sent_parts += s.sent_parts().await.len();
     }
 
-    println!("gsmq driver benchmark: {MODEMS} simulated modems, fixed {} ms submit latency", SUBMIT.as_millis());
+    println!(
+        "gsmq driver benchmark: {MODEMS} simulated modems, fixed {} ms submit latency",
+        SUBMIT.as_millis()
+    );
     println!(
         "throughput: {n} messages in {elapsed:.2} s = {rate:.2} msg/s; ceiling {ceiling:.2} msg/s; {:.1} % of ceiling",
         100.0 * rate / ceiling
     );
-    println!("simulator sent-log parts (all phases): {sent_parts} (expected {})", n + samples);
+    println!(
+        "simulator sent-log parts (all phases): {sent_parts} (expected {})",
+        n + samples
+    );
     println!(
         "daemon CPU: {:.3} s for {n} messages = {:.3} ms/SMS (process {:.2} s, simulator threads {:.2} s)",
         daemon_cpu,

@@ -83,9 +83,12 @@ async fn gateway(modems: &[(&str, &str)], tune: impl Fn(&str, &mut SimOptions)) 
 async fn all_ready(gw: &Gw, within: Duration) {
     for name in gw.pool.names() {
         let mut w = gw.pool.handle(&name).expect("handle").watch();
-        let r = tokio::time::timeout(within, w.wait_for(|s| s.status == ModemStatus::Ready)).await;
+        // Map at once: the `Ref` a `wait_for` returns holds the state lock.
+        let ready = tokio::time::timeout(within, w.wait_for(|s| s.status == ModemStatus::Ready))
+            .await
+            .is_ok_and(|r| r.is_ok());
         assert!(
-            r.is_ok(),
+            ready,
             "modem {name} not ready: {:?}",
             gw.pool.handle(&name).unwrap().state()
         );
@@ -301,7 +304,9 @@ async fn a_reset_mid_send_loses_nothing() {
     let sent = send_many(&gw, 8, Some("a"), 1).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     let sim = gw.pool.sim("a").expect("sim");
-    sim.reset(gsmq::sim::ResetKind::MidResponse).await.expect("reset");
+    sim.reset(gsmq::sim::ResetKind::MidResponse)
+        .await
+        .expect("reset");
     let ids: Vec<i64> = sent.iter().map(|(i, _)| *i).collect();
     let states = wait_states(&gw, &ids, &DONE, Duration::from_secs(30)).await;
     assert!(states.values().all(|s| DONE.contains(s)), "{states:?}");
@@ -322,12 +327,22 @@ async fn an_unplugged_modem_returning_under_a_new_path_carries_on() {
     let before = sim.pty_path().await.expect("pty");
     let sent = send_many(&gw, 6, Some("a"), 2).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    sim.unplug(Duration::from_millis(800), true).await.expect("unplug");
+    sim.unplug(Duration::from_millis(800), true)
+        .await
+        .expect("unplug");
     let ids: Vec<i64> = sent.iter().map(|(i, _)| *i).collect();
     let states = wait_states(&gw, &ids, &DONE, Duration::from_secs(30)).await;
     assert!(states.values().all(|s| DONE.contains(s)), "{states:?}");
-    assert_ne!(sim.pty_path().await.expect("pty"), before, "re-plugged under a new tty");
-    assert_eq!(gw.pool.handle("a").unwrap().state().imei, imei, "same modem, by IMEI");
+    assert_ne!(
+        sim.pty_path().await.expect("pty"),
+        before,
+        "re-plugged under a new tty"
+    );
+    assert_eq!(
+        gw.pool.handle("a").unwrap().state().imei,
+        imei,
+        "same modem, by IMEI"
+    );
     assert_in_log(&gw, &["a"], &sent, 2).await;
     gw.pool.shutdown().await;
 }
@@ -339,25 +354,37 @@ async fn a_hung_modem_does_not_stop_the_others_and_recovers() {
     })
     .await;
     all_ready(&gw, Duration::from_secs(10)).await;
-    gw.pool.sim("a").unwrap().hang(Duration::from_secs(6)).await.expect("hang");
+    gw.pool
+        .sim("a")
+        .unwrap()
+        .hang(Duration::from_secs(6))
+        .await
+        .expect("hang");
     let mut a_state = gw.pool.handle("a").unwrap().watch();
     let stuck = send_many(&gw, 3, Some("a"), 3).await;
     let started = tokio::time::Instant::now();
     let fine = send_many(&gw, 10, Some("b"), 4).await;
     let ids: Vec<i64> = fine.iter().map(|(i, _)| *i).collect();
     let states = wait_states(&gw, &ids, &DONE, Duration::from_secs(5)).await;
-    assert!(states.values().all(|s| DONE.contains(s)), "b was held up: {states:?}");
+    assert!(
+        states.values().all(|s| DONE.contains(s)),
+        "b was held up: {states:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
     // Meanwhile a noticed it was hung and is recovering.
     let left_ready = tokio::time::timeout(
         Duration::from_secs(10),
         a_state.wait_for(|s| s.status != ModemStatus::Ready),
     )
-    .await;
-    assert!(left_ready.is_ok(), "a never noticed the hang");
+    .await
+    .is_ok_and(|r| r.is_ok());
+    assert!(left_ready, "a never noticed the hang");
     let ids: Vec<i64> = stuck.iter().map(|(i, _)| *i).collect();
     let states = wait_states(&gw, &ids, &DONE, Duration::from_secs(40)).await;
-    assert!(states.values().all(|s| DONE.contains(s)), "a never recovered: {states:?}");
+    assert!(
+        states.values().all(|s| DONE.contains(s)),
+        "a never recovered: {states:?}"
+    );
     assert_in_log(&gw, &["a"], &stuck, 2).await;
     assert_in_log(&gw, &["b"], &fine, 1).await;
     gw.pool.shutdown().await;
@@ -373,12 +400,20 @@ async fn parts_leased_to_a_dead_modem_go_to_another() {
     // Unpinned: whichever modem is free pulls the next part.
     let sent = send_many(&gw, 20, None, 5).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    gw.pool.sim("a").unwrap().unplug(Duration::from_secs(60), false).await.expect("unplug");
+    gw.pool
+        .sim("a")
+        .unwrap()
+        .unplug(Duration::from_secs(60), false)
+        .await
+        .expect("unplug");
     let ids: Vec<i64> = sent.iter().map(|(i, _)| *i).collect();
     let states = wait_states(&gw, &ids, &DONE, Duration::from_secs(15)).await;
     assert!(states.values().all(|s| DONE.contains(s)), "{states:?}");
     assert_in_log(&gw, &["a", "b"], &sent, 2).await;
-    assert_ne!(gw.pool.handle("a").unwrap().state().status, ModemStatus::Ready);
+    assert_ne!(
+        gw.pool.handle("a").unwrap().state().status,
+        ModemStatus::Ready
+    );
     gw.pool.shutdown().await;
 }
 

@@ -82,7 +82,9 @@ impl ModemHandle {
     pub fn state(&self) -> ModemState {
         self.state.borrow().clone()
     }
-    /// A receiver that sees every state change.
+    /// A receiver that sees every state change. Do not hold a borrow of
+    /// it (or the `Ref` from `wait_for`) across an await: the runner's
+    /// next state update waits for it.
     pub fn watch(&self) -> watch::Receiver<ModemState> {
         self.state.clone()
     }
