@@ -34,6 +34,14 @@ fn modem_cfg(name: &str, personality: &str, number: &str) -> ModemConfig {
 }
 
 async fn gateway(modems: &[(&str, &str)], tune: impl Fn(&str, &mut SimOptions)) -> Gw {
+    gateway_with(modems, tune, |_| {}).await
+}
+
+async fn gateway_with(
+    modems: &[(&str, &str)],
+    tune: impl Fn(&str, &mut SimOptions),
+    cfg_tune: impl Fn(&mut ModemConfig),
+) -> Gw {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
@@ -51,7 +59,11 @@ async fn gateway(modems: &[(&str, &str)], tune: impl Fn(&str, &mut SimOptions)) 
     let cfgs: Vec<ModemConfig> = modems
         .iter()
         .enumerate()
-        .map(|(i, (name, p))| modem_cfg(name, p, &format!("+1555000{i:04}")))
+        .map(|(i, (name, p))| {
+            let mut c = modem_cfg(name, p, &format!("+1555000{i:04}"));
+            cfg_tune(&mut c);
+            c
+        })
         .collect();
     let pool = Pool::start_with(
         &cfgs,
@@ -83,9 +95,12 @@ async fn gateway(modems: &[(&str, &str)], tune: impl Fn(&str, &mut SimOptions)) 
 async fn all_ready(gw: &Gw, within: Duration) {
     for name in gw.pool.names() {
         let mut w = gw.pool.handle(&name).expect("handle").watch();
-        let r = tokio::time::timeout(within, w.wait_for(|s| s.status == ModemStatus::Ready)).await;
+        // Map at once: the `Ref` a `wait_for` returns holds the state lock.
+        let ready = tokio::time::timeout(within, w.wait_for(|s| s.status == ModemStatus::Ready))
+            .await
+            .is_ok_and(|r| r.is_ok());
         assert!(
-            r.is_ok(),
+            ready,
             "modem {name} not ready: {:?}",
             gw.pool.handle(&name).unwrap().state()
         );
@@ -373,8 +388,9 @@ async fn a_hung_modem_does_not_stop_the_others_and_recovers() {
         Duration::from_secs(10),
         a_state.wait_for(|s| s.status != ModemStatus::Ready),
     )
-    .await;
-    assert!(left_ready.is_ok(), "a never noticed the hang");
+    .await
+    .is_ok_and(|r| r.is_ok());
+    assert!(left_ready, "a never noticed the hang");
     let ids: Vec<i64> = stuck.iter().map(|(i, _)| *i).collect();
     let states = wait_states(&gw, &ids, &DONE, Duration::from_secs(40)).await;
     assert!(
@@ -445,5 +461,81 @@ async fn garbage_split_writes_and_cms_500_storms_end_every_message_correctly() {
     }
     assert!(retried > 0, "no +CMS ERROR: 500 was injected");
     assert!(gw.pool.handle("a").is_some());
+    gw.pool.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_cmt_delivery_is_acknowledged_and_stored_once() {
+    let gw = gateway_with(&[("d", "ec25")], |_, _| {}, |c| c.direct_delivery = true).await;
+    all_ready(&gw, Duration::from_secs(10)).await;
+    let sim = gw.pool.sim("d").expect("sim");
+    sim.inject_sms("+4915550009", "routed directly")
+        .await
+        .expect("inject");
+    sim.inject_sms("+4915550009", "and another")
+        .await
+        .expect("inject");
+    let end = tokio::time::Instant::now() + Duration::from_secs(10);
+    while inbox(&gw.store).await.len() < 2 && tokio::time::Instant::now() < end {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Past the simulator's +CNMA timeout (2 s): an unacknowledged message
+    // would have been redelivered by now.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let got = inbox(&gw.store).await;
+    let texts: Vec<&str> = got.iter().map(|(_, _, t)| t.as_str()).collect();
+    assert_eq!(texts, vec!["routed directly", "and another"], "{got:?}");
+    gw.pool.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ussd_request_is_answered_between_sends() {
+    let gw = gateway(&[("u", "sim7600")], |_, o| {
+        o.timing = Timing::fixed(Duration::from_millis(100));
+    })
+    .await;
+    all_ready(&gw, Duration::from_secs(10)).await;
+    let sent = send_many(&gw, 3, Some("u"), 8).await;
+    let reply = gw.pool.handle("u").expect("handle").ussd("*100#").await;
+    assert!(reply.as_ref().is_ok_and(|t| !t.is_empty()), "{reply:?}");
+    let ids: Vec<i64> = sent.iter().map(|(i, _)| *i).collect();
+    let states = wait_states(&gw, &ids, &DONE, Duration::from_secs(10)).await;
+    assert!(states.values().all(|s| DONE.contains(s)), "{states:?}");
+    gw.pool.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_modem_with_the_wrong_imei_is_refused() {
+    let gw = gateway_with(
+        &[("w", "generic")],
+        |_, _| {},
+        |c| c.imei = Some("000000000000000".into()),
+    )
+    .await;
+    let mut w = gw.pool.handle("w").expect("handle").watch();
+    let refused = tokio::time::timeout(
+        Duration::from_secs(10),
+        w.wait_for(|s| {
+            s.error
+                .as_deref()
+                .is_some_and(|e| e.contains("wrong modem"))
+        }),
+    )
+    .await
+    .is_ok_and(|r| r.is_ok());
+    assert!(refused, "{:?}", gw.pool.handle("w").unwrap().state());
+    let sent = send_many(&gw, 1, Some("w"), 9).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        gw.pool.sim("w").unwrap().sent_log().await.is_empty(),
+        "nothing sent through the wrong modem"
+    );
+    let m = gw
+        .store
+        .message(sent[0].0)
+        .await
+        .expect("read")
+        .expect("message");
+    assert!(!DONE.contains(&m.state));
     gw.pool.shutdown().await;
 }

@@ -182,3 +182,43 @@ impl Backend for StoreBackend {
         self.changes.subscribe()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_received_deliver_pdu_becomes_an_inbound_part() {
+        // MODEM-SPEC §6.2: "Hello raspberry pi" from +27748577604.
+        let pdu = hex::decode(
+            "07917248014000F3240B917247587706F400003110824115248012C8329BFD06C9C373B8B82C97E741F034",
+        )
+        .unwrap();
+        let p = inbound_part("m1", &pdu, Utc::now());
+        assert_eq!(p.sender, "+27748577604");
+        assert_eq!(p.text, "Hello raspberry pi");
+        assert_eq!(p.encoding, "gsm7");
+        assert_eq!(p.raw_pdu, pdu);
+    }
+
+    #[test]
+    fn an_undecodable_pdu_is_kept_raw() {
+        let p = inbound_part("m1", &[0x00, 0xFF], Utc::now());
+        assert_eq!(p.encoding, "undecodable");
+        assert_eq!(p.raw_pdu, vec![0x00, 0xFF]);
+    }
+
+    #[test]
+    fn every_fail_class_maps_to_its_store_class() {
+        assert_eq!(error_class(FailClass::Transient), ErrorClass::Transient);
+        assert_eq!(
+            error_class(FailClass::PermanentRecipient),
+            ErrorClass::PermanentRecipient
+        );
+        assert_eq!(
+            error_class(FailClass::PermanentSim),
+            ErrorClass::PermanentSim
+        );
+        assert_eq!(error_class(FailClass::Reinit), ErrorClass::Reinit);
+    }
+}

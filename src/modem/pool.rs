@@ -251,6 +251,7 @@ impl Pool {
                 sent_recent: sent_recent.clone(),
             };
             let mut rcfg = RunnerConfig::new(session_config(cfg));
+            rcfg.expected_imei = cfg.imei.clone();
             runner(cfg, &mut rcfg);
             let (runner, handle) =
                 ModemRunner::new(rcfg, Arc::new(limited), opener, cancel.child_token());

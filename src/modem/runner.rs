@@ -82,7 +82,9 @@ impl ModemHandle {
     pub fn state(&self) -> ModemState {
         self.state.borrow().clone()
     }
-    /// A receiver that sees every state change.
+    /// A receiver that sees every state change. Do not hold a borrow of
+    /// it (or the `Ref` from `wait_for`) across an await: the runner's
+    /// next state update waits for it.
     pub fn watch(&self) -> watch::Receiver<ModemState> {
         self.state.clone()
     }
@@ -119,12 +121,16 @@ pub struct RunnerConfig {
     /// First and maximum delay between reopen attempts.
     pub reopen_min: Duration,
     pub reopen_max: Duration,
+    /// The IMEI this modem must have; a different modem on the port is
+    /// refused (closed and retried), so a renumbered tty never swaps SIMs.
+    pub expected_imei: Option<String>,
 }
 
 impl RunnerConfig {
     pub fn new(session: SessionConfig) -> Self {
         Self {
             session,
+            expected_imei: None,
             idle_poll: Duration::from_millis(500),
             reopen_min: Duration::from_millis(200),
             reopen_max: Duration::from_secs(10),
@@ -372,6 +378,18 @@ impl ModemRunner {
             SessionEvent::State(state) => {
                 let mut state = *state;
                 state.queue = self.in_flight;
+                if let (Some(want), Some(got)) = (&self.cfg.expected_imei, &state.imei) {
+                    if want != got {
+                        let reason =
+                            format!("wrong modem on the port: IMEI {got}, expected {want}");
+                        tracing::error!(modem = %self.name, %reason);
+                        state.status = ModemStatus::Offline;
+                        state.error = Some(reason.clone());
+                        self.state_tx.send_replace(state.clone());
+                        self.backend.state_changed(state).await;
+                        return Some(reason);
+                    }
+                }
                 if state.status != ModemStatus::Ready {
                     tracing::info!(modem = %self.name, status = ?state.status, "modem state");
                 }
