@@ -263,7 +263,7 @@ async fn start(extra: &str) -> Harness {
     let online = h.next().await;
     assert_eq!(
         (online.topic.as_str(), &online.payload[..], online.retain),
-        ("gsmq/status", &b"online"[..], true)
+        (t().gateway_status().as_str(), &b"online"[..], true)
     );
     h
 }
@@ -306,7 +306,7 @@ impl Harness {
     }
 
     async fn reply(&mut self, user: &str) -> Value {
-        self.next_on(&format!("gsmq/{user}/reply")).await
+        self.next_on(&t().reply(user)).await
     }
 
     async fn stop(mut self) -> Vec<Outgoing> {
@@ -320,14 +320,24 @@ impl Harness {
     }
 }
 
-const SEND: &str = "gsmq/alice/sms/send";
+fn t() -> api::Topics {
+    api::Topics::new("gsmq")
+}
+
+fn topic(user: &str, kind: api::RequestKind) -> String {
+    t().request(user, kind)
+}
+
+fn send_topic() -> String {
+    topic("alice", api::RequestKind::Send)
+}
 
 #[tokio::test]
 async fn a_send_is_replied_after_commit_and_its_queued_event_follows() {
     let mut h = start("").await;
     h.request(
         "alice",
-        SEND,
+        &send_topic(),
         json!({"id": "a1", "to": "+4917112345", "text": "hi"}),
     )
     .await;
@@ -337,7 +347,7 @@ async fn a_send_is_replied_after_commit_and_its_queued_event_follows() {
         json!({"id": "a1", "ok": true, "message_id": 1, "parts": 1, "encoding": "gsm7"})
     );
     assert_eq!(h.fake.stored(), 1);
-    let event = h.next_on("gsmq/alice/sms/status").await;
+    let event = h.next_on(&t().status("alice")).await;
     assert_eq!(event["state"], "queued");
     assert_eq!(event["message_id"], 1);
     assert_eq!(event["id"], "a1");
@@ -348,9 +358,9 @@ async fn a_send_is_replied_after_commit_and_its_queued_event_follows() {
 async fn a_repeated_id_returns_the_original_message_and_stores_nothing() {
     let mut h = start("").await;
     let body = json!({"id": "same", "to": "+4917112345", "text": "hi"});
-    h.request("alice", SEND, body.clone()).await;
+    h.request("alice", &send_topic(), body.clone()).await;
     let first = h.reply("alice").await;
-    h.request("alice", SEND, body).await;
+    h.request("alice", &send_topic(), body).await;
     let second = h.reply("alice").await;
     assert_eq!(second["message_id"], first["message_id"]);
     assert_eq!(second["duplicate"], true);
@@ -363,14 +373,14 @@ async fn a_repeated_id_returns_the_original_message_and_stores_nothing() {
 async fn a_bulk_send_stores_one_message_per_recipient_under_derived_keys() {
     let mut h = start("").await;
     let body = json!({"id": "b", "to": ["+4917100001", "+4917100002", "+4917100003"], "text": "x"});
-    h.request("alice", SEND, body.clone()).await;
+    h.request("alice", &send_topic(), body.clone()).await;
     let reply = h.reply("alice").await;
     let messages = reply["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 3);
     assert_eq!(messages[2]["to"], "+4917100003");
     assert_eq!(reply["parts"], 1);
     assert_eq!(h.fake.stored(), 3);
-    h.request("alice", SEND, body).await;
+    h.request("alice", &send_topic(), body).await;
     let again = h.reply("alice").await;
     assert_eq!(again["duplicate"], true);
     assert_eq!(
@@ -387,14 +397,19 @@ async fn a_v5_request_is_answered_on_its_response_topic_with_its_correlation_dat
     let payload = json!({"to": "+4917112345", "text": "hi"})
         .to_string()
         .into_bytes();
-    h.raw("alice", SEND, payload, Some(("app/replies", b"corr-7")))
-        .await;
+    h.raw(
+        "alice",
+        &send_topic(),
+        payload,
+        Some(("app/replies", b"corr-7")),
+    )
+    .await;
     let out = loop {
         let o = h.next().await;
         if o.topic == "app/replies" {
             break o;
         }
-        assert_ne!(o.topic, "gsmq/alice/reply");
+        assert_ne!(o.topic, t().reply("alice"));
     };
     assert_eq!(out.correlation_data.as_deref(), Some(&b"corr-7"[..]));
     let v: Value = serde_json::from_slice(&out.payload).unwrap();
@@ -408,7 +423,7 @@ async fn a_storage_failure_is_storage_unavailable_and_refunds_the_quota() {
     h.fake.fail_enqueue.store(true, Ordering::SeqCst);
     h.request(
         "alice",
-        SEND,
+        &send_topic(),
         json!({"id": "s", "to": "+4917112345", "text": "hi"}),
     )
     .await;
@@ -420,14 +435,18 @@ async fn a_storage_failure_is_storage_unavailable_and_refunds_the_quota() {
     for i in 0..2 {
         h.request(
             "alice",
-            SEND,
+            &send_topic(),
             json!({"to": "+4917112345", "text": format!("{i}")}),
         )
         .await;
         assert_eq!(h.reply("alice").await["ok"], true, "send {i}");
     }
-    h.request("alice", SEND, json!({"to": "+4917112345", "text": "3"}))
-        .await;
+    h.request(
+        "alice",
+        &send_topic(),
+        json!({"to": "+4917112345", "text": "3"}),
+    )
+    .await;
     let reply = h.reply("alice").await;
     assert_eq!(reply["error"]["code"], "quota_exceeded");
     assert!(reply["error"]["retry_after_ms"].as_u64().unwrap() > 0);
@@ -439,20 +458,28 @@ async fn the_quota_counts_parts_and_a_duplicate_costs_nothing() {
     let mut h = start("daily_quota = 3").await;
     let long = "x".repeat(200); // 2 parts
     let body = json!({"id": "q", "to": "+4917112345", "text": long});
-    h.request("alice", SEND, body.clone()).await;
+    h.request("alice", &send_topic(), body.clone()).await;
     assert_eq!(h.reply("alice").await["parts"], 2);
-    h.request("alice", SEND, body).await;
+    h.request("alice", &send_topic(), body).await;
     assert_eq!(h.reply("alice").await["duplicate"], true);
-    h.request("alice", SEND, json!({"to": "+4917112345", "text": "x"}))
-        .await;
+    h.request(
+        "alice",
+        &send_topic(),
+        json!({"to": "+4917112345", "text": "x"}),
+    )
+    .await;
     assert_eq!(h.reply("alice").await["ok"], true);
-    h.request("alice", SEND, json!({"to": "+4917112345", "text": "x"}))
-        .await;
+    h.request(
+        "alice",
+        &send_topic(),
+        json!({"to": "+4917112345", "text": "x"}),
+    )
+    .await;
     assert_eq!(h.reply("alice").await["error"]["code"], "quota_exceeded");
     // A retry of an accepted request is still a duplicate, not a refusal.
     h.request(
         "alice",
-        SEND,
+        &send_topic(),
         json!({"id": "q", "to": "+4917112345", "text": "x".repeat(200)}),
     )
     .await;
@@ -481,7 +508,7 @@ async fn encoding_problems_and_length_are_refused_before_storing() {
         ),
     ];
     for (body, code, field) in cases {
-        h.request("alice", SEND, body).await;
+        h.request("alice", &send_topic(), body).await;
         let reply = h.reply("alice").await;
         assert_eq!(reply["error"]["code"], code);
         assert_eq!(reply["error"]["field"], field);
@@ -493,7 +520,8 @@ async fn encoding_problems_and_length_are_refused_before_storing() {
 #[tokio::test]
 async fn refusals_from_admission_are_replied_to() {
     let mut h = start("rate_per_s = 0.001\nrate_burst = 1").await;
-    h.raw("alice", SEND, b"{not json".to_vec(), None).await;
+    h.raw("alice", &send_topic(), b"{not json".to_vec(), None)
+        .await;
     let reply = h.reply("alice").await;
     assert_eq!(
         reply,
@@ -502,7 +530,7 @@ async fn refusals_from_admission_are_replied_to() {
     assert_eq!(reply["error"]["code"], "invalid_json");
     h.request(
         "alice",
-        SEND,
+        &send_topic(),
         json!({"id": "r", "to": "+4917112345", "text": "x"}),
     )
     .await;
@@ -517,16 +545,21 @@ async fn refusals_from_admission_are_replied_to() {
 #[tokio::test]
 async fn publishes_on_other_topics_get_no_reply() {
     let mut h = start("").await;
-    h.request("alice", "gsmq/alice/whatever", json!({})).await;
     h.request(
         "alice",
-        SEND,
+        &format!("{}/whatever", t().reply("alice")),
+        json!({}),
+    )
+    .await;
+    h.request(
+        "alice",
+        &send_topic(),
         json!({"id": "after", "to": "+4917112345", "text": "x"}),
     )
     .await;
     let first = loop {
         let o = h.next().await;
-        if o.topic.ends_with("/reply") {
+        if o.topic == t().reply("alice") {
             break o;
         }
     };
@@ -540,22 +573,34 @@ async fn cancel_by_key_cancels_a_queued_message_and_reports_unknown_ones() {
     let mut h = start("").await;
     h.request(
         "alice",
-        SEND,
+        &send_topic(),
         json!({"id": "c", "to": "+4917112345", "text": "x"}),
     )
     .await;
     let id = h.reply("alice").await["message_id"].clone();
-    h.request("alice", "gsmq/alice/sms/cancel", json!({"id": "c"}))
-        .await;
+    h.request(
+        "alice",
+        &topic("alice", api::RequestKind::Cancel),
+        json!({"id": "c"}),
+    )
+    .await;
     assert_eq!(
         h.reply("alice").await,
         json!({"id": "c", "ok": true, "message_id": id, "state": "cancelled"})
     );
-    h.request("alice", "gsmq/alice/sms/cancel", json!({"message_id": id}))
-        .await;
+    h.request(
+        "alice",
+        &topic("alice", api::RequestKind::Cancel),
+        json!({"message_id": id}),
+    )
+    .await;
     assert_eq!(h.reply("alice").await["error"]["code"], "not_cancellable");
-    h.request("alice", "gsmq/alice/sms/cancel", json!({"message_id": 999}))
-        .await;
+    h.request(
+        "alice",
+        &topic("alice", api::RequestKind::Cancel),
+        json!({"message_id": 999}),
+    )
+    .await;
     assert_eq!(h.reply("alice").await["error"]["code"], "not_found");
     h.stop().await;
 }
@@ -565,7 +610,7 @@ async fn ussd_answers_come_in_the_reply() {
     let mut h = start("").await;
     h.request(
         "alice",
-        "gsmq/alice/ussd",
+        &topic("alice", api::RequestKind::Ussd),
         json!({"id": "u", "modem": "m1", "code": "*100#"}),
     )
     .await;
@@ -575,7 +620,7 @@ async fn ussd_answers_come_in_the_reply() {
     );
     h.request(
         "alice",
-        "gsmq/alice/ussd",
+        &topic("alice", api::RequestKind::Ussd),
         json!({"modem": "m2", "code": "*100#"}),
     )
     .await;
@@ -597,9 +642,9 @@ async fn inbound_sms_go_to_the_shared_inbox_and_routed_users() {
     assert_eq!(
         seen,
         vec![
-            ("gsmq/inbox/sms".to_string(), "HELP me".to_string()),
-            ("gsmq/bob/sms/inbox".to_string(), "HELP me".to_string()),
-            ("gsmq/inbox/sms".to_string(), "hello".to_string()),
+            (t().inbox(), "HELP me".to_string()),
+            (t().user_inbox("bob"), "HELP me".to_string()),
+            (t().inbox(), "hello".to_string()),
         ]
     );
     h.stop().await;
@@ -612,7 +657,7 @@ async fn replay_republishes_only_the_users_events_after_the_given_seq() {
         for i in 0..n {
             h.request(
                 user,
-                &format!("gsmq/{user}/sms/send"),
+                &topic(user, api::RequestKind::Send),
                 json!({"to": "+4917112345", "text": format!("{i}")}),
             )
             .await;
@@ -624,7 +669,7 @@ async fn replay_republishes_only_the_users_events_after_the_given_seq() {
     while h.published.try_recv().is_ok() {}
     h.request(
         "alice",
-        "gsmq/alice/events/replay",
+        &topic("alice", api::RequestKind::Replay),
         json!({"id": "rp", "after": 1, "limit": 10}),
     )
     .await;
@@ -632,10 +677,10 @@ async fn replay_republishes_only_the_users_events_after_the_given_seq() {
     let reply = loop {
         let o = h.next().await;
         let v: Value = serde_json::from_slice(&o.payload).unwrap();
-        if o.topic == "gsmq/alice/reply" {
+        if o.topic == t().reply("alice") {
             break v;
         }
-        assert_eq!(o.topic, "gsmq/alice/sms/status");
+        assert_eq!(o.topic, t().status("alice"));
         replayed.push(v["seq"].as_i64().unwrap());
     };
     assert_eq!(replayed.len(), 2);
@@ -652,6 +697,6 @@ async fn shutdown_publishes_offline() {
     let last = rest.last().expect("something published at shutdown");
     assert_eq!(
         (last.topic.as_str(), &last.payload[..], last.retain),
-        ("gsmq/status", &b"offline"[..], true)
+        (t().gateway_status().as_str(), &b"offline"[..], true)
     );
 }
