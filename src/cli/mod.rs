@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 mod daemon;
+pub mod send;
 
 /// gsmq: SMS/MMS gateway for GSM/LTE modems with an MQTT API.
 #[derive(Debug, Parser)]
@@ -34,6 +35,8 @@ pub enum Command {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Send an SMS through a running gateway's MQTT API and follow it.
+    Send(send::SendArgs),
 }
 
 impl Cli {
@@ -43,6 +46,7 @@ impl Cli {
             Command::Daemon { config } => daemon::run_daemon(&config),
             Command::CheckConfig { config } => daemon::check_config(&config),
             Command::Passwd { password } => daemon::passwd(password),
+            Command::Send(args) => send::run(args),
         }
     }
 }
