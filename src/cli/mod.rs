@@ -36,7 +36,7 @@ pub enum Command {
         password: Option<String>,
     },
     /// Send an SMS through a running gateway's MQTT API and follow it.
-    Send(send::SendArgs),
+    Send(Box<send::SendArgs>),
 }
 
 impl Cli {
@@ -46,7 +46,7 @@ impl Cli {
             Command::Daemon { config } => daemon::run_daemon(&config),
             Command::CheckConfig { config } => daemon::check_config(&config),
             Command::Passwd { password } => daemon::passwd(password),
-            Command::Send(args) => send::run(args),
+            Command::Send(args) => send::run(*args),
         }
     }
 }
