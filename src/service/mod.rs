@@ -45,6 +45,8 @@ pub const PUBLISH_BATCH: usize = 256;
 pub const PUBLISH_POLL: Duration = Duration::from_millis(25);
 /// Pause after a failing store or broker call in the publisher.
 pub const PUBLISH_RETRY: Duration = Duration::from_millis(500);
+/// How often the request loop calls its heartbeat.
+pub const HEARTBEAT_TICK: Duration = Duration::from_secs(1);
 /// Most outbox events one replay request scans.
 pub const MAX_REPLAY_SCAN: usize = 100_000;
 
@@ -240,17 +242,21 @@ impl<B> Shared<B> {
 }
 
 /// Runs the API service until `shutdown` is cancelled or the request
-/// channel closes: serves requests, publishes the event outbox, and
-/// publishes `online` on `{prefix}/status` at start and `offline` at the end.
-pub fn run_with<B, R>(
+/// channel closes: serves requests and publishes the event outbox.
+/// `heartbeat` is called at least every [`HEARTBEAT_TICK`] while the
+/// request loop runs (the daemon's watchdog). The retained
+/// `{prefix}/status` is the gateway's job, not the service's.
+pub fn run_with<B, R, H>(
     backend: B,
     mut requests: mpsc::Receiver<R>,
     config: &Config,
     shutdown: CancellationToken,
+    heartbeat: H,
 ) -> impl Future<Output = Result<()>> + Send + 'static
 where
     B: Backend,
     R: Into<Incoming> + Send + 'static,
+    H: Fn() + Send + 'static,
 {
     let shared = Arc::new(Shared {
         backend,
@@ -259,50 +265,70 @@ where
         outbox: Notify::new(),
         reference: std::sync::atomic::AtomicU16::new(initial_reference()),
     });
-    async move { serve(shared, &mut requests, shutdown).await }
+    async move { serve(shared, &mut requests, shutdown, heartbeat).await }
 }
 
-async fn serve<B, R>(
+async fn serve<B, R, H>(
     shared: Arc<Shared<B>>,
     requests: &mut mpsc::Receiver<R>,
     shutdown: CancellationToken,
+    heartbeat: H,
 ) -> Result<()>
 where
     B: Backend,
     R: Into<Incoming> + Send + 'static,
+    H: Fn() + Send + 'static,
 {
     let tracker = TaskTracker::new();
     let publisher_stop = CancellationToken::new();
     tracker.spawn(publisher::run(shared.clone(), publisher_stop.clone()));
-    publisher::gateway_status(&shared, api::GatewayStatus::Online).await;
 
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let mut tick = tokio::time::interval(HEARTBEAT_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let request = tokio::select! {
             biased;
             () = shutdown.cancelled() => break,
+            _ = tick.tick() => {
+                heartbeat();
+                continue;
+            }
             r = requests.recv() => match r {
                 Some(r) => r.into(),
                 None => break,
             },
         };
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            break;
-        };
-        let shared = shared.clone();
-        tracker.spawn(async move {
-            handler::handle(&shared, request).await;
-            drop(permit);
-        });
+        spawn_handler(&shared, &tracker, &permits, request).await;
     }
-    // Stop intake, let in-flight requests reply, flush the outbox once.
+    // Stop intake; requests already queued (and acknowledged to their
+    // clients by the broker) are still answered.
     requests.close();
+    while let Some(request) = requests.recv().await {
+        spawn_handler(&shared, &tracker, &permits, request.into()).await;
+    }
     permits.close();
     publisher_stop.cancel();
     tracker.close();
     tracker.wait().await;
-    publisher::gateway_status(&shared, api::GatewayStatus::Offline).await;
     Ok(())
+}
+
+async fn spawn_handler<B: Backend>(
+    shared: &Arc<Shared<B>>,
+    tracker: &TaskTracker,
+    permits: &Arc<Semaphore>,
+    request: Incoming,
+) {
+    // The semaphore is never closed while requests are spawned.
+    let Ok(permit) = permits.clone().acquire_owned().await else {
+        return;
+    };
+    let shared = shared.clone();
+    tracker.spawn(async move {
+        handler::handle(&shared, request).await;
+        drop(permit);
+    });
 }
 
 /// A concat reference that differs between restarts, so that parts of a

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
 use super::{Backend, OutboxEvent, Outgoing, Shared, PUBLISH_BATCH, PUBLISH_POLL, PUBLISH_RETRY};
-use crate::api::{self, payload::to_bytes, InboundMeta, ModemState, Topics};
+use crate::api::{payload::to_bytes, InboundMeta, ModemState, Topics};
 
 /// Publishes every unpublished outbox event, then waits for more, until
 /// `stop`; then drains once more and returns.
@@ -86,19 +86,6 @@ fn outgoing<B>(shared: &Shared<B>, event: &OutboxEvent) -> Vec<Outgoing> {
                 .collect()
         }
         OutboxEvent::Other { .. } => Vec::new(),
-    }
-}
-
-/// Publishes the retained `{prefix}/status`.
-pub(super) async fn gateway_status<B: Backend>(shared: &Shared<B>, status: api::GatewayStatus) {
-    let out = Outgoing {
-        topic: shared.topics.gateway_status(),
-        payload: Bytes::from_static(status.as_bytes()),
-        retain: true,
-        correlation_data: None,
-    };
-    if let Err(e) = shared.backend.publish(out).await {
-        tracing::warn!(error = %e, "gateway status not published");
     }
 }
 
