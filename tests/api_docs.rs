@@ -163,6 +163,7 @@ fn inbox_message() -> InboxMessage {
         received_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
         sent_at: None,
         parts: 1,
+        complete: true,
     }
 }
 

@@ -69,7 +69,11 @@ fn each_external_crate_is_imported_by_exactly_one_module() {
     for (krate, allowed) in rules {
         all.extend(violations(&format!("{krate}::"), allowed));
     }
-    assert!(all.is_empty(), "imports outside their module:\n{}", all.join("\n"));
+    assert!(
+        all.is_empty(),
+        "imports outside their module:\n{}",
+        all.join("\n")
+    );
 }
 
 #[test]
@@ -100,14 +104,28 @@ fn sans_io_modules_do_no_io_and_read_no_clock() {
             }
         }
     }
-    assert!(found.is_empty(), "I/O or clock in sans-IO code:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "I/O or clock in sans-IO code:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
 fn topic_strings_appear_only_in_api() {
     let mut found = Vec::new();
-    for needle in ["\"gsmq/", "/sms/send\"", "/reply\"", "/sms/status\"", "inbox/sms\""] {
+    for needle in [
+        "\"gsmq/",
+        "/sms/send\"",
+        "/reply\"",
+        "/sms/status\"",
+        "inbox/sms\"",
+    ] {
         found.extend(violations(needle, &["api/"]));
     }
-    assert!(found.is_empty(), "topic strings outside api:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "topic strings outside api:\n{}",
+        found.join("\n")
+    );
 }

@@ -240,17 +240,22 @@ impl Api {
     /// Refuses a text that needs more than `api.max_parts` parts.
     pub fn check_parts(&self, parts: usize) -> Result<()> {
         if parts > self.max_parts {
-            Err(Error::new(
-                ErrorCode::TooLong,
-                format!(
-                    "the text needs {parts} SMS parts, more than the maximum of {}",
-                    self.max_parts
-                ),
-            )
-            .with_field("text"))
+            Err(self.too_long(parts))
         } else {
             Ok(())
         }
+    }
+
+    /// The `too_long` error for a text of `parts` parts.
+    pub fn too_long(&self, parts: usize) -> Error {
+        Error::new(
+            ErrorCode::TooLong,
+            format!(
+                "the text needs {parts} SMS parts, more than the maximum of {}",
+                self.max_parts
+            ),
+        )
+        .with_field("text")
     }
 
     /// Reserves `parts` of `user`'s daily quota at `now`.

@@ -183,6 +183,9 @@ pub struct InboxMessage {
     /// The SMSC time stamp, with the sender network's offset.
     pub sent_at: Option<DateTime<FixedOffset>>,
     pub parts: u32,
+    /// False when the reassembly timeout passed with parts missing; `text`
+    /// then holds the parts that arrived.
+    pub complete: bool,
 }
 
 /// Whether a modem can send.

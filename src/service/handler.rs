@@ -63,7 +63,7 @@ fn encode_error(e: EncodeError) -> Error {
         EncodeError::Recipient => {
             Error::new(ErrorCode::InvalidRecipient, e.to_string()).with_field("to")
         }
-        EncodeError::Other(_) => {
+        EncodeError::TooLong { .. } | EncodeError::Other(_) => {
             Error::new(ErrorCode::InvalidField, e.to_string()).with_field("text")
         }
     }
@@ -91,11 +91,13 @@ async fn send<B: Backend>(shared: &Shared<B>, user: &str, r: SendRequest) -> Res
             flash: r.flash,
             validity: r.valid_for,
             reference: shared.reference.fetch_add(1, Ordering::Relaxed),
+            max_parts: shared.api().max_parts(),
         };
-        let e = shared
-            .backend
-            .encode(to, &r.text, &opts)
-            .map_err(encode_error)?;
+        let e = match shared.backend.encode(to, &r.text, &opts) {
+            Ok(e) => e,
+            Err(EncodeError::TooLong { parts }) => return Err(shared.api().too_long(parts)),
+            Err(other) => return Err(encode_error(other)),
+        };
         shared.api().check_parts(e.tpdus.len())?;
         encoded.push(e);
     }

@@ -93,6 +93,9 @@ pub struct EncodeOptions {
     pub flash: bool,
     pub validity: Option<Duration>,
     pub reference: u16,
+    /// Refuse with [`EncodeError::TooLong`] above this many parts (checked
+    /// before the parts are built).
+    pub max_parts: usize,
 }
 
 /// An encoded message: its TPDUs and the encoding used.
@@ -109,6 +112,8 @@ pub enum EncodeError {
     NotGsm7,
     #[error("the recipient cannot be encoded")]
     Recipient,
+    #[error("the text needs {parts} parts")]
+    TooLong { parts: usize },
     #[error("the text cannot be encoded: {0}")]
     Other(String),
 }

@@ -70,6 +70,7 @@ impl Fake {
             received_at: Utc::now(),
             sent_at: None,
             parts: 1,
+            complete: true,
         }));
     }
 
@@ -103,6 +104,9 @@ impl Backend for Arc<Fake> {
         };
         let n = text.chars().count();
         let parts = if n <= single { 1 } else { n.div_ceil(multi) };
+        if parts > opts.max_parts {
+            return Err(EncodeError::TooLong { parts });
+        }
         Ok(Encoded {
             encoding,
             tpdus: vec![vec![0u8; 10]; parts],
