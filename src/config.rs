@@ -40,6 +40,8 @@ pub struct Config {
     pub users: Vec<UserConfig>,
     #[serde(default, rename = "modem")]
     pub modems: Vec<ModemConfig>,
+    #[serde(default, rename = "device")]
+    pub devices: Vec<DeviceConfig>,
     #[serde(default)]
     pub log: LogConfig,
     #[serde(default)]
@@ -102,6 +104,37 @@ pub struct StorageConfig {
     /// Seconds to wait for missing parts of an inbound concatenated SMS.
     #[serde(default = "defaults::reassembly_timeout_s")]
     pub reassembly_timeout_s: u64,
+    /// Hours after submission a delivery report may still match a sent part
+    /// (by modem, message reference and recipient; the most recent wins).
+    #[serde(default = "defaults::report_window_h")]
+    pub report_window_h: u32,
+    /// Upper bound of the database file in MiB, 0 = only the disk's size.
+    /// When reached, new requests are refused as `storage_unavailable`.
+    #[serde(default)]
+    pub max_size_mb: u64,
+    /// Requests the writer may have waiting (bounded channel).
+    #[serde(default = "defaults::writer_queue")]
+    pub writer_queue: usize,
+    /// Requests committed together in one transaction at most.
+    #[serde(default = "defaults::group_commit_max")]
+    pub group_commit_max: usize,
+}
+
+impl StorageConfig {
+    /// A configuration with every default and the given database path.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            retention_days: defaults::retention_days(),
+            idempotency_window_h: defaults::idempotency_window_h(),
+            crash_policy: CrashPolicy::default(),
+            reassembly_timeout_s: defaults::reassembly_timeout_s(),
+            report_window_h: defaults::report_window_h(),
+            max_size_mb: 0,
+            writer_queue: defaults::writer_queue(),
+            group_commit_max: defaults::group_commit_max(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -126,6 +159,13 @@ pub struct RetryConfig {
     pub backoff_base_ms: u64,
     #[serde(default = "defaults::backoff_max_ms")]
     pub backoff_max_ms: u64,
+    /// Delay before a part refused by one SIM (permanent per SIM) is offered
+    /// again, so another modem can take it.
+    #[serde(default = "defaults::sim_retry_delay_ms")]
+    pub sim_retry_delay_ms: u64,
+    /// Delay before a part whose modem needs re-initialisation is retried.
+    #[serde(default = "defaults::reinit_delay_ms")]
+    pub reinit_delay_ms: u64,
 }
 
 impl Default for RetryConfig {
@@ -134,6 +174,8 @@ impl Default for RetryConfig {
             max_attempts: defaults::max_attempts(),
             backoff_base_ms: defaults::backoff_base_ms(),
             backoff_max_ms: defaults::backoff_max_ms(),
+            sim_retry_delay_ms: defaults::sim_retry_delay_ms(),
+            reinit_delay_ms: defaults::reinit_delay_ms(),
         }
     }
 }
@@ -214,6 +256,21 @@ pub struct ModemConfig {
     /// Own number of a simulated modem (`sim:` ports only).
     #[serde(default)]
     pub sim_number: Option<String>,
+}
+
+// ---------------------------------------------------------------- [device]
+
+/// `[[device]]`: a microcontroller on a UART that speaks framed MQTT
+/// (firmware-bridge); gsmq bridges it into the embedded broker, where it
+/// logs in with its own `[[user]]` credentials.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceConfig {
+    pub name: String,
+    /// Serial device path, e.g. `/dev/ttyAMA0` or `/dev/serial/by-id/...`.
+    pub port: String,
+    #[serde(default = "defaults::baud")]
+    pub baud: u32,
 }
 
 // ------------------------------------------------------------------- [log]
@@ -318,6 +375,21 @@ mod defaults {
     }
     pub fn backoff_max_ms() -> u64 {
         600_000
+    }
+    pub fn report_window_h() -> u32 {
+        72
+    }
+    pub fn writer_queue() -> usize {
+        4_096
+    }
+    pub fn group_commit_max() -> usize {
+        512
+    }
+    pub fn sim_retry_delay_ms() -> u64 {
+        30_000
+    }
+    pub fn reinit_delay_ms() -> u64 {
+        10_000
     }
     pub fn rate_burst() -> u32 {
         20

@@ -12,6 +12,7 @@
 //! every client input ends in a typed error with an [`ErrorCode`], never a
 //! panic.
 
+pub mod acl;
 mod engine;
 pub mod limits;
 pub mod payload;

@@ -1,22 +1,83 @@
 //! `gsmq daemon`, `gsmq check-config`, `gsmq passwd`.
+//!
+//! `daemon` runs the gateway on a tokio runtime under the lifecycle rules:
+//! `READY=1` once storage and broker are up, SIGHUP reloads users and
+//! permissions from the config file, SIGTERM/SIGINT send `STOPPING=1`,
+//! stop intake and exit within [`STOP_MAX`].
 
 use std::io::BufRead;
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::daemon::{self, notify, signals};
+use crate::gateway::Gateway;
+
+/// Hard bound on shutdown (systemd's TimeoutStopSec is larger).
+pub const STOP_MAX: Duration = Duration::from_secs(5);
 
 pub fn run_daemon(path: &Path) -> anyhow::Result<ExitCode> {
     let config = Config::load(path)?;
-    let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
-    runtime.block_on(async move {
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        crate::gateway::run(config, shutdown).await
-    })?;
+    daemon::init_tracing(&config.log.level)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .max_blocking_threads(8)
+        .thread_name("gsmq")
+        .build()
+        .context("starting the tokio runtime")?;
+    let result = runtime.block_on(serve(path, config));
+    // Sessions rmqtt spawned must not hold the exit up.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    result
+}
+
+async fn serve(path: &Path, config: Config) -> anyhow::Result<ExitCode> {
+    let mut signals = signals::Signals::new()?;
+    notify::status("starting");
+    let mut gateway = match Gateway::start(config).await {
+        Ok(g) => g,
+        Err(e) => {
+            notify::status(&format!("failed to start: {e}"));
+            return Err(e.into());
+        }
+    };
+    notify::ready(&gateway.status_line());
+
+    let watchdog_cancel = CancellationToken::new();
+    let watchdog = tokio::spawn(daemon::watchdog(
+        gateway.heartbeats().clone(),
+        watchdog_cancel.clone(),
+    ));
+
+    loop {
+        match signals.recv().await {
+            signals::Event::Terminate => break,
+            signals::Event::Reload => {
+                notify::reloading();
+                match Config::load(path) {
+                    Ok(c) => gateway.reload(c),
+                    Err(e) => tracing::error!("reload refused, keeping the running config: {e}"),
+                }
+                notify::ready(&gateway.status_line());
+            }
+        }
+    }
+
+    tracing::info!("stopping");
+    notify::stopping("stopping: finishing tasks");
+    watchdog_cancel.cancel();
+    let _ = watchdog.await;
+    if tokio::time::timeout(STOP_MAX, gateway.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::error!("shutdown exceeded {STOP_MAX:?}; exiting anyway");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

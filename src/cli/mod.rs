@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod at;
 mod daemon;
+mod pdu;
+mod sim;
 pub mod send;
 
 /// gsmq: SMS/MMS gateway for GSM/LTE modems with an MQTT API.
@@ -29,11 +32,20 @@ pub enum Command {
         #[arg(short, long, default_value = "/etc/gsmq/gsmq.toml")]
         config: PathBuf,
     },
+    /// AT protocol tools: digest a modem capture (`gsmq at parse --help`).
+    At(at::AtArgs),
+    /// Run simulated modems on pseudo-terminals (see docs/sim.md).
+    Sim(sim::SimArgs),
     /// Print an argon2 password hash for a `[[user]]` entry.
     Passwd {
         /// The password; read from stdin when absent.
         #[arg(long)]
         password: Option<String>,
+    },
+    /// Decode or encode SMS PDUs offline.
+    Pdu {
+        #[command(subcommand)]
+        command: pdu::PduCommand,
     },
     /// Send an SMS through a running gateway's MQTT API and follow it.
     Send(Box<send::SendArgs>),
@@ -46,6 +58,9 @@ impl Cli {
             Command::Daemon { config } => daemon::run_daemon(&config),
             Command::CheckConfig { config } => daemon::check_config(&config),
             Command::Passwd { password } => daemon::passwd(password),
+            Command::At(args) => at::run(args),
+            Command::Pdu { command } => pdu::run(command),
+            Command::Sim(args) => sim::run_sim(args),
             Command::Send(args) => send::run(*args),
         }
     }

@@ -1,0 +1,235 @@
+//! Tests of the async handle: group commit, reopening, disk full,
+//! corruption, schema refusal.
+
+use super::*;
+
+fn cfg(dir: &Path) -> StorageConfig {
+    StorageConfig::new(dir.join("db"))
+}
+
+fn msg(i: usize) -> NewMessage {
+    NewMessage {
+        client: "dev".into(),
+        idempotency_key: Some(format!("k{i}")),
+        to: "+4917012345678".into(),
+        text: format!("message {i}"),
+        encoding: "gsm7".into(),
+        parts: vec![vec![0x11; 140], vec![0x22; 140]],
+        priority: 0,
+        send_at: None,
+        valid_until: None,
+        modem: None,
+        report: false,
+    }
+}
+
+#[tokio::test]
+async fn a_directory_path_gets_the_default_file_name_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&cfg(dir.path()), &RetryConfig::default()).unwrap();
+    assert_eq!(store.path(), dir.path().join("db").join(open::FILE_NAME));
+    store.enqueue(msg(0)).await.unwrap();
+    let conn = rusqlite::Connection::open(store.path()).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert!(store.quarantined().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_enqueues_are_all_committed_and_readable_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&cfg(dir.path()), &RetryConfig::default()).unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move { s.enqueue(msg(i)).await }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        let e = t.await.unwrap().unwrap();
+        assert!(!e.duplicate);
+        ids.push(e.message_id);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 200);
+    store.checkpoint().await.unwrap();
+    drop(store);
+
+    let store = Store::open(&cfg(dir.path()), &RetryConfig::default()).unwrap();
+    for id in &ids {
+        let m = store
+            .message(*id)
+            .await
+            .unwrap()
+            .expect("committed message");
+        assert_eq!((m.state, m.parts.len()), (MessageState::Queued, 2));
+    }
+    let events = store.events_after(0, 1_000).await.unwrap();
+    assert_eq!(events.len(), 200);
+    // The same idempotency key after reopening is still a duplicate.
+    assert!(store.enqueue(msg(5)).await.unwrap().duplicate);
+}
+
+#[tokio::test]
+async fn one_failing_request_in_a_batch_does_not_spoil_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&cfg(dir.path()), &RetryConfig::default()).unwrap();
+    let bad = NewMessage {
+        parts: vec![],
+        ..msg(1)
+    };
+    let (a, b, c) = tokio::join!(
+        store.enqueue(msg(0)),
+        store.enqueue(bad),
+        store.enqueue(msg(2))
+    );
+    assert!(a.is_ok() && c.is_ok());
+    assert!(matches!(b, Err(Error::Invalid(_))));
+}
+
+#[tokio::test]
+async fn the_driver_flow_works_through_the_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&cfg(dir.path()), &RetryConfig::default()).unwrap();
+    let now = Utc::now();
+    let e = store.enqueue_at(msg(0), now).await.unwrap();
+    assert!(store.peek_next_part("m1", now).await.unwrap().is_some());
+    let p = store.lease_next_part("m1", now).await.unwrap().unwrap();
+    store.part_sent(p.part_id, 4, now).await.unwrap();
+    let q = store.lease_next_part("m1", now).await.unwrap().unwrap();
+    let out = store
+        .part_failed(q.part_id, ErrorClass::Transient, "timeout".into(), now)
+        .await
+        .unwrap();
+    let FailOutcome::Retry {
+        next_attempt_at, ..
+    } = out
+    else {
+        panic!("{out:?}")
+    };
+    let q = store
+        .lease_next_part("m1", next_attempt_at)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .part_sent(q.part_id, 5, next_attempt_at)
+        .await
+        .unwrap();
+    let m = store.message(e.message_id).await.unwrap().unwrap();
+    assert_eq!(m.state, MessageState::Sent);
+    let events = store.unpublished_events(10).await.unwrap();
+    assert_eq!(events.len(), 2);
+    for ev in &events {
+        store.mark_published(ev.seq).await.unwrap();
+    }
+    assert!(store.unpublished_events(10).await.unwrap().is_empty());
+    let inbound = store
+        .store_inbound_part(InboundPart {
+            modem: "m1".into(),
+            sender: "+4917000".into(),
+            concat: None,
+            text: "yo".into(),
+            encoding: "gsm7".into(),
+            raw_pdu: vec![1, 2, 3],
+            sent_at: None,
+            received_at: now,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(inbound.complete);
+    let replay = store.events_after(events[1].seq, 10).await.unwrap();
+    assert!(
+        matches!(&replay[..], [Event { kind: EventKind::InboundComplete(m), .. }] if *m == inbound)
+    );
+}
+
+#[tokio::test]
+async fn a_full_database_refuses_requests_and_recovers_when_space_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = cfg(dir.path());
+    c.max_size_mb = 1;
+    let store = Store::open(&c, &RetryConfig::default()).unwrap();
+    let mut refused = None;
+    for i in 0..10_000 {
+        match store.enqueue(msg(i)).await {
+            Ok(_) => {}
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let err = refused.expect("a 1 MiB database fills up");
+    assert!(matches!(err, Error::Unavailable { .. }), "{err}");
+    assert!(err.to_string().starts_with("storage unavailable"), "{err}");
+    // Still refused while full, and the writer is still there.
+    assert!(matches!(
+        store.enqueue(msg(20_000)).await,
+        Err(Error::Unavailable { .. })
+    ));
+    store.set_max_size_mb(0).await.unwrap();
+    let ok = store.enqueue(msg(20_001)).await.unwrap();
+    assert!(store.message(ok.message_id).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_corrupt_database_is_moved_aside_and_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cfg(dir.path());
+    std::fs::create_dir_all(dir.path().join("db")).unwrap();
+    let file = dir.path().join("db").join(open::FILE_NAME);
+    let garbage = b"this is not an SQLite database, just garbage bytes....".repeat(100);
+    std::fs::write(&file, &garbage).unwrap();
+    let store = Store::open(&c, &RetryConfig::default()).unwrap();
+    let q = store.quarantined().expect("quarantine reported").clone();
+    assert_eq!(q.original, file);
+    assert_eq!(std::fs::read(&q.moved_to).unwrap(), garbage, "kept intact");
+    assert!(store.enqueue(msg(0)).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_database_with_damaged_pages_is_quarantined() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cfg(dir.path());
+    {
+        let store = Store::open(&c, &RetryConfig::default()).unwrap();
+        for i in 0..300 {
+            store.enqueue(msg(i)).await.unwrap();
+        }
+        store.checkpoint().await.unwrap();
+    }
+    // Let the writer thread close the file.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let file = dir.path().join("db").join(open::FILE_NAME);
+    let mut bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.len() > 16 * 4096);
+    for b in &mut bytes[8 * 4096..12 * 4096] {
+        *b = 0xA5;
+    }
+    std::fs::write(&file, &bytes).unwrap();
+    let store = Store::open(&c, &RetryConfig::default()).unwrap();
+    let q = store.quarantined().expect("damaged pages found");
+    assert_eq!(std::fs::read(&q.moved_to).unwrap(), bytes);
+    assert!(store.message(1).await.unwrap().is_none(), "fresh database");
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_gsmq_is_refused_not_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cfg(dir.path());
+    std::fs::create_dir_all(dir.path().join("db")).unwrap();
+    let file = dir.path().join("db").join(open::FILE_NAME);
+    {
+        let conn = rusqlite::Connection::open(&file).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+    }
+    let err = Store::open(&c, &RetryConfig::default()).unwrap_err();
+    assert!(matches!(err, Error::SchemaTooNew { .. }), "{err}");
+    assert!(file.exists());
+}
