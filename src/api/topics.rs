@@ -1,8 +1,8 @@
 //! The MQTT topic schema: building and parsing every topic gsmq serves or
-//! publishes, and the access rules for the gsmq namespace.
+//! publishes. (Who may use which topic is `api::acl`.)
 //!
-//! Guarantees: this is the only place in the crate that spells a topic
-//! string. Parsing never panics and never allocates; a topic that is not
+//! Guarantees: with `api::acl`, the only place in the crate that spells a
+//! topic string. Parsing never panics and never allocates; a topic that is not
 //! exactly one of the request topics parses to `None`.
 
 use crate::config::Permission;
@@ -200,103 +200,21 @@ impl Topics {
     }
 
     /// Where the reply to a request of `user` goes: the MQTT v5 Response
-    /// Topic when it is a plain topic the user owns (outside the prefix or
-    /// in the user's own namespace), else `{prefix}/{user}/reply`.
+    /// Topic when it is a plain topic in the user's own namespace
+    /// (`{prefix}/{user}/...`, the only place the user may subscribe), else
+    /// `{prefix}/{user}/reply`.
     pub fn reply_destination(&self, user: &str, response_topic: Option<&str>) -> String {
+        let own = |t: &str| {
+            t.strip_prefix(self.prefix.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+                .and_then(|r| r.strip_prefix(user))
+                .and_then(|r| r.strip_prefix('/'))
+                .is_some_and(|r| !r.is_empty())
+        };
         match response_topic {
-            Some(t)
-                if !t.is_empty()
-                    && !t.contains(['+', '#', '\0'])
-                    && (!self.is_under_prefix(t)
-                        || t.strip_prefix(self.prefix.as_str())
-                            .and_then(|r| r.strip_prefix('/'))
-                            .and_then(|r| r.strip_prefix(user))
-                            .is_some_and(|r| r.starts_with('/'))) =>
-            {
-                t.to_string()
-            }
+            Some(t) if !t.contains(['+', '#', '\0']) && own(t) => t.to_string(),
             _ => self.reply(user),
         }
-    }
-
-    /// ACL for client publishes inside the gsmq namespace: a user may only
-    /// publish to their own request topics, and only with the permission
-    /// the request needs. Topics outside the prefix are not gsmq's and are
-    /// allowed.
-    pub fn may_publish(&self, user: &str, permissions: &[Permission], topic: &str) -> bool {
-        if !self.is_under_prefix(topic) {
-            return !topic.contains(['+', '#']);
-        }
-        match self.parse_request(topic) {
-            Some(req) if req.user == user => req
-                .kind
-                .permission()
-                .is_none_or(|p| permissions.contains(&p)),
-            _ => false,
-        }
-    }
-
-    /// ACL for subscriptions inside the gsmq namespace. A filter is allowed
-    /// when every topic it can match is one the user may read: the user's
-    /// own namespace, `{prefix}/status` for everyone, `{prefix}/inbox/...`
-    /// with `inbox`, and `{prefix}/modem/...` with `status`. Filters outside
-    /// the prefix (that cannot match inside it) are allowed.
-    pub fn may_subscribe(&self, user: &str, permissions: &[Permission], filter: &str) -> bool {
-        let filter_levels: Vec<&str> = filter.split('/').collect();
-        let prefix_levels: Vec<&str> = self.prefix.split('/').collect();
-        if !could_match_prefix(&filter_levels, &prefix_levels) {
-            return true;
-        }
-        if Self::is_reserved_user(user) {
-            return false;
-        }
-        let mut allowed: Vec<(Vec<&str>, bool)> = vec![
-            (with_prefix(&prefix_levels, &[user]), true),
-            (with_prefix(&prefix_levels, &[LEVEL_STATUS]), false),
-        ];
-        if permissions.contains(&Permission::Inbox) {
-            allowed.push((with_prefix(&prefix_levels, &[LEVEL_INBOX]), true));
-        }
-        if permissions.contains(&Permission::Status) {
-            allowed.push((with_prefix(&prefix_levels, &[LEVEL_MODEM]), true));
-        }
-        allowed
-            .iter()
-            .any(|(levels, subtree)| subsumed(&filter_levels, levels, *subtree))
-    }
-}
-
-fn with_prefix<'a>(prefix: &[&'a str], rest: &[&'a str]) -> Vec<&'a str> {
-    prefix.iter().chain(rest.iter()).copied().collect()
-}
-
-/// Whether a filter could match some topic starting with the prefix levels.
-fn could_match_prefix(filter: &[&str], prefix: &[&str]) -> bool {
-    for (i, p) in prefix.iter().enumerate() {
-        match filter.get(i) {
-            None => return false,
-            Some(&"#") => return true,
-            Some(&"+") => continue,
-            Some(f) if f == p => continue,
-            Some(_) => return false,
-        }
-    }
-    true
-}
-
-/// Whether every topic `filter` matches lies at `base` (or, with `subtree`,
-/// at or below it).
-fn subsumed(filter: &[&str], base: &[&str], subtree: bool) -> bool {
-    if filter.len() < base.len() {
-        return false;
-    }
-    if filter.iter().zip(base).any(|(f, b)| f != b) {
-        return false;
-    }
-    if subtree {
-        true
-    } else {
-        filter.len() == base.len()
     }
 }
 
@@ -371,44 +289,12 @@ mod tests {
     }
 
     #[test]
-    fn a_user_publishes_only_to_own_request_topics_with_the_permission() {
-        let t = topics();
-        let send = [Permission::Send];
-        assert!(t.may_publish("alice", &send, "gsmq/alice/sms/send"));
-        assert!(t.may_publish("alice", &send, "gsmq/alice/events/replay"));
-        assert!(!t.may_publish("alice", &send, "gsmq/alice/ussd"));
-        assert!(!t.may_publish("alice", &send, "gsmq/bob/sms/send"));
-        assert!(!t.may_publish("alice", &send, "gsmq/alice/reply"));
-        assert!(!t.may_publish("alice", &send, "gsmq/status"));
-        assert!(!t.may_publish("alice", &[], "gsmq/alice/sms/send"));
-        assert!(t.may_publish("alice", &[], "app/anything"));
-    }
-
-    #[test]
-    fn subscriptions_are_limited_to_what_the_user_may_read() {
-        let t = topics();
-        let none: [Permission; 0] = [];
-        assert!(t.may_subscribe("alice", &none, "gsmq/alice/#"));
-        assert!(t.may_subscribe("alice", &none, "gsmq/alice/reply"));
-        assert!(t.may_subscribe("alice", &none, "gsmq/status"));
-        assert!(!t.may_subscribe("alice", &none, "gsmq/status/#"));
-        assert!(!t.may_subscribe("alice", &none, "gsmq/bob/reply"));
-        assert!(!t.may_subscribe("alice", &none, "gsmq/+/reply"));
-        assert!(!t.may_subscribe("alice", &none, "gsmq/#"));
-        assert!(!t.may_subscribe("alice", &none, "#"));
-        assert!(!t.may_subscribe("alice", &none, "+/alice/reply"));
-        assert!(!t.may_subscribe("alice", &none, "gsmq/inbox/sms"));
-        assert!(t.may_subscribe("alice", &[Permission::Inbox], "gsmq/inbox/sms"));
-        assert!(!t.may_subscribe("alice", &none, "gsmq/modem/+/state"));
-        assert!(t.may_subscribe("alice", &[Permission::Status], "gsmq/modem/+/state"));
-        assert!(t.may_subscribe("alice", &none, "app/replies/#"));
-        assert!(!t.may_subscribe("alice", &none, "+/x"));
-    }
-
-    #[test]
     fn a_v5_response_topic_is_used_only_when_the_user_owns_it() {
         let t = topics();
-        assert_eq!(t.reply_destination("alice", Some("app/r/1")), "app/r/1");
+        assert_eq!(
+            t.reply_destination("alice", Some("app/r/1")),
+            "gsmq/alice/reply"
+        );
         assert_eq!(
             t.reply_destination("alice", Some("gsmq/alice/r/1")),
             "gsmq/alice/r/1"
@@ -422,7 +308,11 @@ mod tests {
             "gsmq/alice/reply"
         );
         assert_eq!(
-            t.reply_destination("alice", Some("app/+/x")),
+            t.reply_destination("alice", Some("gsmq/alice/+")),
+            "gsmq/alice/reply"
+        );
+        assert_eq!(
+            t.reply_destination("alice", Some("gsmq/alice/")),
             "gsmq/alice/reply"
         );
         assert_eq!(t.reply_destination("alice", None), "gsmq/alice/reply");

@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand};
 mod at;
 mod daemon;
 mod pdu;
-mod sim;
 pub mod send;
+mod sim;
 
 /// gsmq: SMS/MMS gateway for GSM/LTE modems with an MQTT API.
 #[derive(Debug, Parser)]

@@ -215,7 +215,8 @@ pub fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(send(args))
 }
 
-async fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
+/// `gsmq send` on the caller's runtime (tests run it in-process).
+pub async fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
     let topics = Topics::new(&args.prefix);
     let id = args
         .id

@@ -7,14 +7,10 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use super::{Backend, CancelOutcome, EncodeError, EncodeOptions, Enqueued, Incoming, NewSms};
-use super::{OutboxEvent, Outgoing, Shared, MAX_REPLAY_SCAN, USSD_TIMEOUT};
+use super::{OutboxEvent, Outgoing, Shared, BULK_KEY_SEPARATOR, MAX_REPLAY_SCAN, USSD_TIMEOUT};
 use crate::api::request::CancelRequest;
 use crate::api::request::{ReplayRequest, SendRequest, UssdRequest};
 use crate::api::{Admitted, BulkItem, Error, ErrorCode, InboundMeta, MessageState, Reply, Request};
-
-/// Separates a bulk request's key from the recipient index in the
-/// per-message idempotency key (ids cannot contain control characters).
-const BULK_KEY_SEPARATOR: char = '\u{1f}';
 
 pub(super) async fn handle<B: Backend>(shared: &Shared<B>, incoming: Incoming) {
     let admitted = shared.api().admit(

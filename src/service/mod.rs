@@ -16,6 +16,7 @@
 //! it can be tested with an in-memory backend; [`gateway_backend`] is the
 //! real one (broker + store + pdu).
 
+mod gateway_backend;
 mod handler;
 mod publisher;
 
@@ -32,7 +33,14 @@ use tokio_util::task::TaskTracker;
 use crate::api::{self, request::CancelTarget, Api, InboxMessage, MessageState, StatusEvent};
 use crate::config::Config;
 
+pub use gateway_backend::{
+    outbox_event, run, GatewayBackend, ModemStatePublisher, NoUssd, UssdFuture, UssdRunner,
+};
 pub use publisher::publish_modem_state;
+
+/// Separates a bulk request's `id` from the recipient index in the
+/// per-message idempotency key (ids cannot contain control characters).
+pub(crate) const BULK_KEY_SEPARATOR: char = '\u{1f}';
 
 /// Most requests handled at once; the request channel waits beyond that.
 pub const MAX_IN_FLIGHT: usize = 4_096;
@@ -210,8 +218,8 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<OutboxEvent>>> + Send;
     /// Outbox events not yet marked published, oldest first, at most `limit`.
     fn unpublished(&self, limit: usize) -> impl Future<Output = Result<Vec<OutboxEvent>>> + Send;
-    /// Marks every event up to `seq` published.
-    fn mark_published(&self, seq: i64) -> impl Future<Output = Result<()>> + Send;
+    /// Marks these events published.
+    fn mark_published(&self, seqs: &[i64]) -> impl Future<Output = Result<()>> + Send;
     /// The message a user's idempotency key already names, if any (used
     /// to answer a retry as a duplicate when the quota is used up).
     fn lookup(

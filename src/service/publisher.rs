@@ -37,9 +37,9 @@ async fn drain<B: Backend>(shared: &Shared<B>) -> Result<usize, ()> {
         .unpublished(PUBLISH_BATCH)
         .await
         .map_err(|e| tracing::warn!(error = %e, "reading the event outbox failed"))?;
-    let Some(last) = events.last().map(OutboxEvent::seq) else {
+    if events.is_empty() {
         return Ok(0);
-    };
+    }
     for event in &events {
         for out in outgoing(shared, event) {
             shared
@@ -51,7 +51,7 @@ async fn drain<B: Backend>(shared: &Shared<B>) -> Result<usize, ()> {
     }
     shared
         .backend
-        .mark_published(last)
+        .mark_published(&events.iter().map(OutboxEvent::seq).collect::<Vec<_>>())
         .await
         .map_err(|e| tracing::warn!(error = %e, "marking events published failed"))?;
     Ok(events.len())
