@@ -310,6 +310,28 @@ pub struct ApiConfig {
     /// Maximum accepted request payload in bytes.
     #[serde(default = "defaults::max_payload_bytes")]
     pub max_payload_bytes: usize,
+    /// `[[api.route]]`: inbound SMS routing to `{prefix}/{user}/sms/inbox`.
+    #[serde(default, rename = "route")]
+    pub routes: Vec<RouteConfig>,
+}
+
+/// `[[api.route]]`: copies every inbound SMS that matches all the given
+/// criteria to `{prefix}/{user}/sms/inbox` (a route without criteria
+/// matches every SMS).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// The `[[user]]` that receives the matching messages.
+    pub user: String,
+    /// First word of the text, compared case-insensitively (`"STOP"`).
+    #[serde(default)]
+    pub keyword: Option<String>,
+    /// Sender number or number prefix (`"+49"` matches every German sender).
+    #[serde(default)]
+    pub sender: Option<String>,
+    /// Name of the receiving modem.
+    #[serde(default)]
+    pub modem: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -318,6 +340,7 @@ impl Default for ApiConfig {
             prefix: defaults::topic_prefix(),
             max_parts: defaults::max_parts(),
             max_payload_bytes: defaults::max_payload_bytes(),
+            routes: Vec::new(),
         }
     }
 }
@@ -518,6 +541,24 @@ impl Config {
                 "prefix",
                 "expected a topic prefix without wildcards".into(),
             ));
+        }
+        for (i, route) in self.api.routes.iter().enumerate() {
+            if !names.contains(route.user.as_str()) {
+                return Err(invalid(
+                    format!("api.route[{i}].user"),
+                    &route.user,
+                    format!("no [[user]] is named {:?}", route.user),
+                ));
+            }
+            if let Some(m) = &route.modem {
+                if !modem_names.contains(m.as_str()) {
+                    return Err(invalid(
+                        format!("api.route[{i}].modem"),
+                        m,
+                        format!("no [[modem]] is named {m:?}"),
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod mms;
 pub mod modem;
 pub mod pdu;
+pub mod service;
 pub mod sim;
 pub mod store;
 

@@ -348,6 +348,31 @@ impl Broker {
     /// ACL let subscribe, in-process. Retained messages from the daemon
     /// never expire.
     pub async fn publish(&self, topic: &str, payload: Bytes, retain: bool) -> Result<()> {
+        self.publish_with(topic, payload, retain, None).await
+    }
+
+    /// Publishes a reply (QoS 1, not retained) that carries a request's
+    /// MQTT v5 Correlation Data; v3.1.1 subscribers get the payload alone.
+    pub async fn publish_reply(
+        &self,
+        topic: &str,
+        payload: Bytes,
+        correlation_data: Option<Bytes>,
+    ) -> Result<()> {
+        let properties = correlation_data.map(|c| rmqtt::codec::v5::PublishProperties {
+            correlation_data: Some(c),
+            ..Default::default()
+        });
+        self.publish_with(topic, payload, false, properties).await
+    }
+
+    async fn publish_with(
+        &self,
+        topic: &str,
+        payload: Bytes,
+        retain: bool,
+        properties: Option<rmqtt::codec::v5::PublishProperties>,
+    ) -> Result<()> {
         topic::validate_name(topic).map_err(|message| Error::Topic {
             topic: topic.into(),
             message: message.into(),
@@ -363,7 +388,7 @@ impl Broker {
                 topic: topic.into(),
                 packet_id: None,
                 payload,
-                properties: None,
+                properties,
             }),
             None,
             None,

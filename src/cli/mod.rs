@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod at;
 mod daemon;
 mod pdu;
+pub mod send;
 mod sim;
 
 /// gsmq: SMS/MMS gateway for GSM/LTE modems with an MQTT API.
@@ -46,6 +47,8 @@ pub enum Command {
         #[command(subcommand)]
         command: pdu::PduCommand,
     },
+    /// Send an SMS through a running gateway's MQTT API and follow it.
+    Send(Box<send::SendArgs>),
 }
 
 impl Cli {
@@ -58,6 +61,7 @@ impl Cli {
             Command::At(args) => at::run(args),
             Command::Pdu { command } => pdu::run(command),
             Command::Sim(args) => sim::run_sim(args),
+            Command::Send(args) => send::run(*args),
         }
     }
 }
