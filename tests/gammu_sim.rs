@@ -37,6 +37,17 @@ fn gammu_available() {
     );
 }
 
+/// The end of gammu's debug log, for failure messages.
+fn log_tail(rc: &Path) -> String {
+    let log = rc.with_file_name("gammu.log");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let start = text.len().saturating_sub(4000);
+    let start = (start..text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    text[start..].to_string()
+}
+
 async fn gammu(rc: &Path, args: &[&str]) -> Output {
     let out = tokio::time::timeout(
         Duration::from_secs(120),
@@ -48,14 +59,20 @@ async fn gammu(rc: &Path, args: &[&str]) -> Output {
             .output(),
     )
     .await
-    .unwrap_or_else(|_| panic!("gammu {args:?} did not finish within 120 s"))
+    .unwrap_or_else(|_| {
+        panic!(
+            "gammu {args:?} did not finish within 120 s; end of its log:\n{}",
+            log_tail(rc)
+        )
+    })
     .expect("gammu runs");
     assert!(
         out.status.success(),
-        "gammu {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+        "gammu {args:?} failed ({}):\nstdout: {}\nstderr: {}\nend of its log:\n{}",
         out.status,
         String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&out.stderr),
+        log_tail(rc)
     );
     out
 }
