@@ -19,14 +19,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::api::acl::{ConfigPolicy, STATUS_OFFLINE, STATUS_ONLINE};
-use crate::broker::{self, Broker, Request};
+use crate::broker::{self, Broker};
 use crate::config::Config;
 use crate::daemon::{Heartbeats, HEARTBEAT_INTERVAL, HEARTBEAT_MAX_AGE};
+use crate::modem::pool::Pool;
+use crate::modem::runner::{ModemHandle, PortOpener, SerialOpener};
+use crate::modem::backend_store::StoreBackend;
+use crate::service::{self, UssdAnswer, UssdFuture, UssdRunner};
+use crate::store::Store;
 
 /// How long shutdown waits for tasks to reach a safe state.
 pub const TASKS_STOP_MAX: Duration = Duration::from_secs(3);
@@ -38,9 +42,18 @@ const OFFLINE_FLUSH: Duration = Duration::from_millis(100);
 pub enum Error {
     #[error("broker: {0}")]
     Broker(#[from] broker::Error),
+    #[error("storage: {0}")]
+    Storage(#[from] crate::store::Error),
+    #[error("modems: {0}")]
+    Modem(#[from] crate::modem::Error),
     #[error("{0}")]
     Startup(String),
 }
+
+/// How often terminal messages, old keys and published events are pruned.
+const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(600);
+/// Pause before a device bridge reopens its serial port.
+const DEVICE_REOPEN_DELAY: Duration = Duration::from_secs(2);
 
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -53,12 +66,10 @@ pub struct Gateway {
     cancel: CancellationToken,
     tasks: TaskTracker,
     heartbeats: Heartbeats,
-    // EXTENSION POINT (store helper): `store: store::Store`, opened at the top
-    // of `start` with `store::Store::open(&config.storage, &config.retry)` and
-    // `recover(config.storage.crash_policy)` before the broker starts, so
-    // READY=1 means "storage and broker are up".
-    // EXTENSION POINT (driver helper): `pool: modem::pool::Pool`, started after
-    // the store with a `modem::Backend` implemented on the store.
+    store: Store,
+    pool: Pool,
+    /// Stops the API service (intake) before anything else.
+    intake: CancellationToken,
 }
 
 impl Gateway {
@@ -69,7 +80,11 @@ impl Gateway {
         let tasks = TaskTracker::new();
         let heartbeats = Heartbeats::new();
 
-        // EXTENSION POINT (store helper): open and recover the store here.
+        // Storage first: READY=1 means "storage and broker are up", and
+        // parts left in flight by a crash are resolved before any modem runs.
+        let store = Store::open(&config.storage, &config.retry)?;
+        let recovery = store.recover(config.storage.crash_policy).await?;
+        tracing::info!(?recovery, "storage open");
 
         let policy = ConfigPolicy::from_config(&config);
         let served = policy.served_filters();
@@ -81,9 +96,46 @@ impl Gateway {
             heartbeats.clone(),
             cancel.clone(),
         ));
-        spawn_api_service(&tasks, &heartbeats, &cancel, &broker, requests);
+        // Modems: one runner each, reporting to the store.
+        let modem_backend = Arc::new(StoreBackend::new(store.clone()));
+        let pool = Pool::start(&config.modems, modem_backend.clone(), cancel.child_token())?;
+        tasks.spawn(publish_modem_states(
+            modem_backend.clone(),
+            service::ModemStatePublisher::new(broker.clone(), &config),
+            cancel.clone(),
+        ));
 
-        // EXTENSION POINT (driver helper): start the modem pool here.
+        // The API service: replies only after commit; a commit wakes the
+        // modem runners at once.
+        let intake = cancel.child_token();
+        let ussd = Arc::new(PoolUssd {
+            modems: config
+                .modems
+                .iter()
+                .filter_map(|m| pool.handle(&m.name).cloned())
+                .collect(),
+        });
+        let wake = modem_backend.clone();
+        let api_backend = service::GatewayBackend::new(broker.clone(), store.clone(), ussd)
+            .with_enqueue_hook(Arc::new(move || wake.notify_queued()));
+        let api_heartbeat = heartbeats.register("api", HEARTBEAT_MAX_AGE);
+        let service = service::run_with(api_backend, requests, &config, intake.clone(), move || {
+            api_heartbeat.tick()
+        });
+        tasks.spawn(async move {
+            if let Err(e) = service.await {
+                tracing::error!(error = %e, "API service stopped");
+            }
+        });
+
+        tasks.spawn(maintenance(store.clone(), cancel.clone()));
+        for device in &config.devices {
+            tasks.spawn(run_device_bridge(
+                device.clone(),
+                broker.local_addr(),
+                cancel.clone(),
+            ));
+        }
 
         broker
             .publish(
@@ -100,7 +152,20 @@ impl Gateway {
             cancel,
             tasks,
             heartbeats,
+            store,
+            pool,
+            intake,
         })
+    }
+
+    /// The store (tests inspect it).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The modem pool (tests reach the simulators behind `sim:` modems).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
     }
 
     /// The bound address of the plain MQTT listener.
@@ -149,6 +214,15 @@ impl Gateway {
     /// Stops intake, lets tasks reach a safe state, publishes `offline` and
     /// stops the broker.
     pub async fn shutdown(self) {
+        // Stop intake first, then let the runners fail their in-flight parts
+        // back to the queue, then everything else.
+        self.intake.cancel();
+        if tokio::time::timeout(TASKS_STOP_MAX, self.pool.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("modem runners did not stop in time; stopping anyway");
+        }
         self.cancel.cancel();
         self.tasks.close();
         if tokio::time::timeout(TASKS_STOP_MAX, self.tasks.wait())
@@ -160,7 +234,9 @@ impl Gateway {
                 "tasks did not stop in time; stopping anyway"
             );
         }
-        // EXTENSION POINT (store helper): checkpoint the outbox here.
+        if let Err(e) = self.store.checkpoint().await {
+            tracing::warn!(error = %e, "could not checkpoint the database");
+        }
         if let Err(e) = self
             .broker
             .publish(
@@ -204,33 +280,137 @@ async fn broker_probe(broker: Broker, heartbeats: Heartbeats, cancel: Cancellati
     }
 }
 
-/// EXTENSION POINT (api helper): replace this with the API service
-/// (`src/service/`), which consumes `requests`, commits to the store and
-/// replies with `broker.publish`. Until then requests are logged and
-/// dropped, and the loop keeps a heartbeat like the real service must.
-fn spawn_api_service(
-    tasks: &TaskTracker,
-    heartbeats: &Heartbeats,
-    cancel: &CancellationToken,
-    broker: &Broker,
-    mut requests: mpsc::Receiver<Request>,
+/// Runs USSD codes on the pool's modems.
+struct PoolUssd {
+    modems: Vec<ModemHandle>,
+}
+
+impl UssdRunner for PoolUssd {
+    fn run<'a>(&'a self, modem: &'a str, code: &'a str) -> UssdFuture<'a> {
+        Box::pin(async move {
+            let handle = self
+                .modems
+                .iter()
+                .find(|h| h.name() == modem)
+                .ok_or_else(|| format!("no modem named {modem:?}"))?;
+            let response = handle.ussd(code).await?;
+            Ok(UssdAnswer {
+                response,
+                session_open: false,
+            })
+        })
+    }
+}
+
+/// Publishes every modem state change as the retained modem-state topic.
+async fn publish_modem_states(
+    backend: Arc<StoreBackend>,
+    publisher: service::ModemStatePublisher,
+    cancel: CancellationToken,
 ) {
-    let heartbeat = heartbeats.register("api", HEARTBEAT_MAX_AGE);
-    let cancel = cancel.clone();
-    let _broker = broker.clone();
-    tasks.spawn(async move {
-        let mut tick = tokio::time::interval(HEARTBEAT_INTERVAL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = tick.tick() => heartbeat.tick(),
-                request = requests.recv() => {
-                    let Some(request) = request else { return };
-                    heartbeat.tick();
-                    tracing::warn!(client_id = %request.client_id, topic = %request.topic, "request dropped: API service not wired yet");
+    let mut states = backend.states();
+    let mut last: std::collections::BTreeMap<String, crate::api::ModemState> =
+        std::collections::BTreeMap::new();
+    loop {
+        // Copy out before awaiting: the runners wait for borrows to end.
+        let current: Vec<(String, crate::api::ModemState)> = states
+            .borrow_and_update()
+            .iter()
+            .map(|(name, s)| (name.clone(), api_modem_state(s)))
+            .collect();
+        for (name, state) in current {
+            if last.get(&name) == Some(&state) {
+                continue;
+            }
+            match publisher.publish(&name, &state).await {
+                Ok(()) => {
+                    last.insert(name, state);
                 }
+                Err(e) => tracing::warn!(modem = %name, error = %e, "modem state not published"),
             }
         }
-    });
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            r = states.changed() => if r.is_err() { return },
+        }
+    }
+}
+
+/// The API's view of a modem's state.
+fn api_modem_state(s: &crate::modem::ModemState) -> crate::api::ModemState {
+    use crate::api::{ModemStatus as A, Registration as R};
+    use crate::modem::{ModemStatus as M, Registration as MR};
+    crate::api::ModemState {
+        state: match s.status {
+            M::Ready => A::Ready,
+            M::Initialising => A::Initialising,
+            M::Resetting => A::Resetting,
+            M::Offline => A::Offline,
+        },
+        signal_dbm: s.signal_dbm,
+        registration: s.registration.and_then(|r| match r {
+            MR::Home => Some(R::Home),
+            MR::Roaming => Some(R::Roaming),
+            MR::Searching | MR::NotRegistered => Some(R::Searching),
+            MR::Denied => Some(R::Denied),
+            MR::Unknown => None,
+        }),
+        operator: s.operator.clone(),
+        imei: s.imei.clone(),
+        iccid: s.iccid.clone(),
+        queue: s.queue as u64,
+    }
+}
+
+/// Prunes the database at a fixed interval.
+async fn maintenance(store: Store, cancel: CancellationToken) {
+    let mut tick = tokio::time::interval(MAINTENANCE_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        match store.maintain(chrono::Utc::now()).await {
+            Ok(report) => tracing::debug!(?report, "database maintenance"),
+            Err(e) => tracing::warn!(error = %e, "database maintenance failed"),
+        }
+    }
+}
+
+/// Bridges one UART device into the broker, reopening its port when it
+/// goes away.
+async fn run_device_bridge(
+    device: crate::config::DeviceConfig,
+    broker: SocketAddr,
+    cancel: CancellationToken,
+) {
+    let broker = if broker.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], broker.port()))
+    } else {
+        broker
+    };
+    let opener = SerialOpener {
+        path: device.port.clone().into(),
+        baud: device.baud,
+    };
+    let bridge = crate::bridge::DeviceBridge::new(device.name.clone(), broker);
+    loop {
+        match opener.open().await {
+            Ok(port) => {
+                tracing::info!(device = %device.name, port = %device.port, "device bridge up");
+                match bridge.run(port, cancel.clone()).await {
+                    Ok(()) => return,
+                    Err(e) => tracing::warn!(device = %device.name, error = %e, "device bridge down"),
+                }
+            }
+            Err(e) => {
+                tracing::debug!(device = %device.name, error = %e, "device port not available")
+            }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(DEVICE_REOPEN_DELAY) => {}
+        }
+    }
 }

@@ -58,6 +58,8 @@ pub struct GatewayBackend {
     broker: broker::Broker,
     store: store::Store,
     ussd: Arc<dyn UssdRunner>,
+    /// Called after every committed enqueue (wakes idle modem runners).
+    on_enqueue: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 impl std::fmt::Debug for GatewayBackend {
@@ -76,7 +78,15 @@ impl GatewayBackend {
             broker,
             store,
             ussd,
+            on_enqueue: None,
         }
+    }
+
+    /// Calls `hook` after every committed enqueue, e.g. to wake the modem
+    /// runners at once instead of at their next idle poll.
+    pub fn with_enqueue_hook(mut self, hook: Arc<dyn Fn() + Send + Sync>) -> GatewayBackend {
+        self.on_enqueue = Some(hook);
+        self
     }
 }
 
@@ -256,6 +266,11 @@ impl Backend for GatewayBackend {
             })
             .await
             .map_err(storage)?;
+        if let Some(hook) = &self.on_enqueue {
+            if !e.duplicate {
+                hook();
+            }
+        }
         Ok(Enqueued {
             message_id: e.message_id,
             duplicate: e.duplicate,
