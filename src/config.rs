@@ -43,6 +43,8 @@ pub struct Config {
     #[serde(default, rename = "device")]
     pub devices: Vec<DeviceConfig>,
     #[serde(default)]
+    pub sim: SimConfig,
+    #[serde(default)]
     pub log: LogConfig,
     #[serde(default)]
     pub api: ApiConfig,
@@ -259,6 +261,23 @@ pub struct ModemConfig {
     /// Own number of a simulated modem (`sim:` ports only).
     #[serde(default)]
     pub sim_number: Option<String>,
+    /// Latency model of a simulated modem (`sim:` ports only): `realistic`
+    /// (the default: MODEM-SPEC §8.3 submit latencies and delivery-report
+    /// delays), `fast` (no delays; reports after 50 ms) or `fixed:<ms>`.
+    #[serde(default)]
+    pub sim_timing: Option<String>,
+}
+
+// ------------------------------------------------------------------- [sim]
+
+/// `[sim]`: the simulated modems (`port = "sim:<personality>"`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimConfig {
+    /// Unix socket of the simulator's control plane (JSON lines: inject
+    /// inbound SMS, resets, the sent log; see docs/sim.md). Off when unset.
+    #[serde(default)]
+    pub control_socket: Option<PathBuf>,
 }
 
 // ---------------------------------------------------------------- [device]

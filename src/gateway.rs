@@ -26,9 +26,9 @@ use crate::api::acl::{ConfigPolicy, STATUS_OFFLINE, STATUS_ONLINE};
 use crate::broker::{self, Broker};
 use crate::config::Config;
 use crate::daemon::{Heartbeats, HEARTBEAT_INTERVAL, HEARTBEAT_MAX_AGE};
+use crate::modem::backend_store::StoreBackend;
 use crate::modem::pool::Pool;
 use crate::modem::runner::{ModemHandle, PortOpener, SerialOpener};
-use crate::modem::backend_store::StoreBackend;
 use crate::service::{self, UssdAnswer, UssdFuture, UssdRunner};
 use crate::store::Store;
 
@@ -99,6 +99,18 @@ impl Gateway {
         // Modems: one runner each, reporting to the store.
         let modem_backend = Arc::new(StoreBackend::new(store.clone()));
         let pool = Pool::start(&config.modems, modem_backend.clone(), cancel.child_token())?;
+        if let (Some(path), Some(network)) = (&config.sim.control_socket, pool.sim_network()) {
+            let _ = std::fs::remove_file(path);
+            let server = crate::sim::serve_control(path, network)
+                .await
+                .map_err(|e| Error::Startup(format!("sim control socket: {e}")))?;
+            let cancel = cancel.clone();
+            tasks.spawn(async move {
+                cancel.cancelled().await;
+                server.abort();
+            });
+            tracing::info!(path = %path.display(), "simulator control socket");
+        }
         tasks.spawn(publish_modem_states(
             modem_backend.clone(),
             service::ModemStatePublisher::new(broker.clone(), &config),
@@ -119,9 +131,10 @@ impl Gateway {
         let api_backend = service::GatewayBackend::new(broker.clone(), store.clone(), ussd)
             .with_enqueue_hook(Arc::new(move || wake.notify_queued()));
         let api_heartbeat = heartbeats.register("api", HEARTBEAT_MAX_AGE);
-        let service = service::run_with(api_backend, requests, &config, intake.clone(), move || {
-            api_heartbeat.tick()
-        });
+        let service =
+            service::run_with(api_backend, requests, &config, intake.clone(), move || {
+                api_heartbeat.tick()
+            });
         tasks.spawn(async move {
             if let Err(e) = service.await {
                 tracing::error!(error = %e, "API service stopped");
@@ -401,7 +414,9 @@ async fn run_device_bridge(
                 tracing::info!(device = %device.name, port = %device.port, "device bridge up");
                 match bridge.run(port, cancel.clone()).await {
                     Ok(()) => return,
-                    Err(e) => tracing::warn!(device = %device.name, error = %e, "device bridge down"),
+                    Err(e) => {
+                        tracing::warn!(device = %device.name, error = %e, "device bridge down")
+                    }
                 }
             }
             Err(e) => {

@@ -193,6 +193,7 @@ pub struct Pool {
     cancel: CancellationToken,
     tracker: TaskTracker,
     sims: Vec<(String, crate::sim::SimHandle)>,
+    network: Option<Arc<crate::sim::Network>>,
 }
 
 /// Builds the session settings of one configured modem.
@@ -226,17 +227,37 @@ impl Pool {
     ) -> Result<Pool> {
         let tracker = TaskTracker::new();
         let mut members = Vec::new();
+        // Every `sim:` modem joins one simulated network, so they can text
+        // each other and one control socket reaches them all.
+        let mut sim_opts = Vec::new();
+        for cfg in modems {
+            if let Some(personality) = cfg.port.strip_prefix("sim:") {
+                let mut opts = super::simport::options(cfg, personality)?;
+                sim(cfg, &mut opts);
+                sim_opts.push((cfg.name.clone(), opts));
+            }
+        }
+        let network = if sim_opts.is_empty() {
+            None
+        } else {
+            Some(Arc::new(
+                crate::sim::Network::start(sim_opts)
+                    .map_err(|e| super::Error::Sim(e.to_string()))?,
+            ))
+        };
         let mut sims = Vec::new();
         for cfg in modems {
-            let opener: Box<dyn PortOpener> = match cfg.port.strip_prefix("sim:") {
-                Some(personality) => {
-                    let mut opts = super::simport::options(cfg, personality)?;
-                    sim(cfg, &mut opts);
-                    let (opener, handle) = super::simport::start(cfg, opts)?;
+            let opener: Box<dyn PortOpener> = match (cfg.port.strip_prefix("sim:"), &network) {
+                (Some(_), Some(net)) => {
+                    let handle = net
+                        .modem(&cfg.name)
+                        .ok_or_else(|| super::Error::Sim(format!("modem {:?} missing", cfg.name)))?
+                        .clone();
+                    let opener = super::simport::opener(cfg, &handle);
                     sims.push((cfg.name.clone(), handle));
                     opener
                 }
-                None => Box::new(SerialOpener {
+                _ => Box::new(SerialOpener {
                     path: cfg.port.clone().into(),
                     baud: cfg.baud,
                 }),
@@ -268,7 +289,13 @@ impl Pool {
             cancel,
             tracker,
             sims,
+            network,
         })
+    }
+
+    /// The simulated network of the `sim:` modems, if any.
+    pub fn sim_network(&self) -> Option<Arc<crate::sim::Network>> {
+        self.network.clone()
     }
 
     /// The simulator behind a `sim:` modem.

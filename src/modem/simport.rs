@@ -28,7 +28,31 @@ pub fn options(cfg: &ModemConfig, personality: &str) -> Result<SimOptions> {
     if let Some(n) = &cfg.sim_number {
         opts.number = n.clone();
     }
+    opts.timing = match cfg.sim_timing.as_deref() {
+        None | Some("realistic") => crate::sim::Timing::default(),
+        Some("fast") => crate::sim::Timing::fast(),
+        Some(other) => match other
+            .strip_prefix("fixed:")
+            .and_then(|ms| ms.trim_end_matches("ms").parse::<u64>().ok())
+        {
+            Some(ms) => crate::sim::Timing::fixed(std::time::Duration::from_millis(ms)),
+            None => return Err(Error::Config {
+                key: format!("modem {:?} sim_timing", cfg.name),
+                message: format!(
+                    "unknown value {other:?} (expected \"realistic\", \"fast\" or \"fixed:<ms>\")"
+                ),
+            }),
+        },
+    };
     Ok(opts)
+}
+
+/// An opener for a running simulator's PTY, through its stable link.
+pub fn opener(cfg: &ModemConfig, handle: &SimHandle) -> Box<dyn PortOpener> {
+    Box::new(SerialOpener {
+        path: handle.path().to_path_buf(),
+        baud: cfg.baud,
+    })
 }
 
 /// Starts the simulator with `opts` and returns an opener for its PTY.
