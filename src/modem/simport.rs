@@ -36,12 +36,14 @@ pub fn options(cfg: &ModemConfig, personality: &str) -> Result<SimOptions> {
             .and_then(|ms| ms.trim_end_matches("ms").parse::<u64>().ok())
         {
             Some(ms) => crate::sim::Timing::fixed(std::time::Duration::from_millis(ms)),
-            None => return Err(Error::Config {
-                key: format!("modem {:?} sim_timing", cfg.name),
-                message: format!(
+            None => {
+                return Err(Error::Config {
+                    key: format!("modem {:?} sim_timing", cfg.name),
+                    message: format!(
                     "unknown value {other:?} (expected \"realistic\", \"fast\" or \"fixed:<ms>\")"
                 ),
-            }),
+                })
+            }
         },
     };
     Ok(opts)
