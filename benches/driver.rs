@@ -299,15 +299,18 @@ async fn run(sims: &[SimHandle], n: usize, samples: usize) {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
 
+    eprintln!("modems ready");
     // 1. due → AT+CMGS written, one message at a time on idle modems.
     let mut due_to_cmgs = Vec::new();
     for i in 0..samples {
         let before = backend.sent.load(Ordering::SeqCst);
         let msg = message(&format!("+4917000{i:05}"), i);
-        store.enqueue(msg).await.expect("enqueue");
+        // Due from before the commit: includes the store's commit latency.
         let due = Instant::now();
+        store.enqueue(msg).await.expect("enqueue");
         backend.inner.notify_queued();
-        while backend.sent.load(Ordering::SeqCst) == before {
+        let end = Instant::now() + Duration::from_secs(10);
+        while backend.sent.load(Ordering::SeqCst) == before && Instant::now() < end {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         if let Some(t) = taps.cmgs.lock().unwrap().iter().find(|t| **t >= due) {
@@ -316,6 +319,7 @@ async fn run(sims: &[SimHandle], n: usize, samples: usize) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
+    eprintln!("phase 1 done: {} samples", due_to_cmgs.len());
     // 2. +CMTI read → inbound committed.
     let mut cmti_to_commit = Vec::new();
     for i in 0..samples {
@@ -329,6 +333,9 @@ async fn run(sims: &[SimHandle], n: usize, samples: usize) {
         while backend.commits.lock().unwrap().len() == before && Instant::now() < end {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
+        if i % 10 == 9 {
+            eprintln!("inbound sample {}", i + 1);
+        }
         let commit = backend.commits.lock().unwrap().get(before).copied();
         let cmti = taps.cmti.lock().unwrap().get(cmti_before).copied();
         if let (Some(c), Some(t)) = (commit, cmti) {
@@ -337,14 +344,17 @@ async fn run(sims: &[SimHandle], n: usize, samples: usize) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
+    eprintln!("phase 2 done: {} samples", cmti_to_commit.len());
     // 3. Sustained throughput over n queued messages.
-    for i in 0..n {
-        store
-            .enqueue(message(&format!("+4916000{i:05}"), i))
-            .await
-            .expect("enqueue");
-    }
+    // One transaction, so no part goes out before the clock starts.
     let base = backend.sent.load(Ordering::SeqCst);
+    let batch: Vec<NewMessage> = (0..n)
+        .map(|i| message(&format!("+4916000{i:05}"), i))
+        .collect();
+    store
+        .enqueue_many(batch, chrono::Utc::now())
+        .await
+        .expect("enqueue");
     let (cpu0, sim0) = cpu_seconds();
     let start = Instant::now();
     backend.inner.notify_queued();

@@ -48,12 +48,13 @@ async fn gateway_with(
         .try_init();
     let dir = tempfile::tempdir().expect("tempdir");
     let storage = StorageConfig::new(dir.path().join("gsmq.sqlite3"));
-    let mut retry = RetryConfig::default();
-    retry.max_attempts = 12;
-    retry.backoff_base_ms = 50;
-    retry.backoff_max_ms = 500;
-    retry.sim_retry_delay_ms = 100;
-    retry.reinit_delay_ms = 100;
+    let retry = RetryConfig {
+        max_attempts: 12,
+        backoff_base_ms: 50,
+        backoff_max_ms: 500,
+        sim_retry_delay_ms: 100,
+        reinit_delay_ms: 100,
+    };
     let store = Store::open(&storage, &retry).expect("store");
     let backend = Arc::new(StoreBackend::new(store.clone()));
     let cfgs: Vec<ModemConfig> = modems
