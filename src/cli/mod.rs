@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod at;
 mod daemon;
+mod mms;
 
 /// gsmq: SMS/MMS gateway for GSM/LTE modems with an MQTT API.
 #[derive(Debug, Parser)]
@@ -31,6 +32,8 @@ pub enum Command {
     },
     /// AT protocol tools: digest a modem capture (`gsmq at parse --help`).
     At(at::AtArgs),
+    /// MMS tools: decode a binary MMS PDU or WAP push (`gsmq mms decode --help`).
+    Mms(mms::MmsArgs),
     /// Print an argon2 password hash for a `[[user]]` entry.
     Passwd {
         /// The password; read from stdin when absent.
@@ -47,6 +50,7 @@ impl Cli {
             Command::CheckConfig { config } => daemon::check_config(&config),
             Command::Passwd { password } => daemon::passwd(password),
             Command::At(args) => at::run(args),
+            Command::Mms(args) => mms::run(args),
         }
     }
 }

@@ -280,51 +280,6 @@ fn push_with_textual_content_type_is_understood() {
     assert_eq!(push.mms_pdu().unwrap().transaction_id(), Some("OgQKKB"));
 }
 
-#[test]
-fn long_notification_travels_as_concatenated_sms_to_port_2948() {
-    let loc = format!("http://mmsc.example.com/{}", "x".repeat(200));
-    let ni = Pdu::notification_ind(
-        "TX-LONG",
-        Some("+491701234567"),
-        Some("A long one"),
-        99_999,
-        86_400,
-        &loc,
-    );
-    let push = Push::mms(7, &ni).unwrap();
-    let opts = crate::pdu::DeliverOptions {
-        from: "+491709999".into(),
-        reference: 42,
-        ..Default::default()
-    };
-    let mut sms = push_to_sms(&push, &opts).unwrap();
-    assert!(sms.len() >= 2, "{} parts", sms.len());
-    for t in &sms {
-        match crate::pdu::decode(t, false).unwrap().tpdu {
-            crate::pdu::Tpdu::Deliver(d) => assert_eq!(d.ports, Some((PORT_PUSH, PORT_WAP))),
-            other => panic!("not a deliver: {other:?}"),
-        }
-    }
-    sms.reverse();
-    let now = std::time::Instant::now();
-    let back = sms_to_push(&sms, now).unwrap();
-    assert_eq!(back, push);
-    assert_eq!(
-        back.mms_pdu().unwrap().content_location(),
-        Some(loc.as_str())
-    );
-    assert_eq!(sms_to_push(&sms[..1], now), Err(Error::IncompletePush));
-}
-
-#[test]
-fn a_plain_text_sms_is_not_a_push() {
-    let t = crate::pdu::encode_deliver("hello", &crate::pdu::DeliverOptions::default()).unwrap();
-    assert_eq!(
-        sms_to_push(&t, std::time::Instant::now()),
-        Err(Error::NotPush)
-    );
-}
-
 // ---- property tests ----
 
 fn text() -> impl Strategy<Value = String> {
@@ -507,6 +462,8 @@ fn pdu() -> impl Strategy<Value = Pdu> {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
     #[test]
     fn encoded_pdus_decode_to_themselves(p in pdu()) {
         let b = p.encode().unwrap();
