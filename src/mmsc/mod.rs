@@ -242,6 +242,12 @@ impl Mm1Client {
             Err(Error::Transport { reason, .. }) => return Ok(SendOutcome::Unknown { reason }),
             Err(e) => return Err(e),
         };
+        if http_status == 504 {
+            // A proxy gave up waiting for the MMSC, which may have the message.
+            return Ok(SendOutcome::Unknown {
+                reason: "HTTP 504 gateway timeout".into(),
+            });
+        }
         if !(200..300).contains(&http_status) {
             return Ok(SendOutcome::Rejected {
                 http_status,
