@@ -116,3 +116,40 @@ fn decode_of_garbage_fails_with_the_field_and_offset() {
         "{err}"
     );
 }
+
+#[test]
+fn encode_builds_a_send_req_that_decode_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let pic = dir.path().join("pic.png");
+    let png = [0x89u8, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3];
+    std::fs::write(&pic, png).unwrap();
+    let out = dir.path().join("m.mms");
+    let (_, err, ok) = gsmq(
+        &[
+            "mms",
+            "encode",
+            "--to",
+            "+491701234567",
+            "--subject",
+            "Bild",
+            "--text",
+            "schau mal",
+            "--attach",
+            pic.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(ok, "{err}");
+    let pdu = Pdu::decode(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(pdu.message_type(), Some(gsmq::mms::MessageType::SendReq));
+    assert_eq!(pdu.to(), vec!["+491701234567"]);
+    let parts = pdu.parts();
+    assert_eq!(parts.len(), 3);
+    assert_eq!(parts[0].content_type.media, "application/smil");
+    assert!(String::from_utf8_lossy(&parts[0].data).contains("src=\"pic.png\""));
+    assert_eq!(parts[1].content_type.media, "image/png");
+    assert_eq!(parts[1].data, png);
+    assert_eq!(parts[2].data, b"schau mal");
+}

@@ -104,8 +104,14 @@ impl FakeMmsc {
         let st = state.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((sock, _)) = listener.accept().await else {
-                    continue;
+                let sock = match listener.accept().await {
+                    Ok((sock, _)) => sock,
+                    Err(e) => {
+                        // E.g. out of file descriptors: back off instead of spinning.
+                        tracing::warn!(error = %e, "fake MMSC accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
                 };
                 let st = st.clone();
                 tokio::spawn(async move {

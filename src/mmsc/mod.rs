@@ -212,7 +212,14 @@ impl Mm1Client {
         let body = req.encode()?;
         let mut attempt = 0;
         loop {
-            let outcome = self.send_once(&body).await?;
+            let outcome = match self.send_once(&body).await {
+                Ok(o) => o,
+                // An earlier attempt may have reached the MMSC.
+                Err(Error::Connect(reason)) if attempt > 0 => SendOutcome::Unknown {
+                    reason: format!("re-post could not connect: {reason}"),
+                },
+                Err(e) => return Err(e),
+            };
             match outcome {
                 SendOutcome::Unknown { .. } if attempt < self.cfg.unknown_retries => {
                     attempt += 1;
@@ -239,8 +246,12 @@ impl Mm1Client {
         let http_status = resp.status().as_u16();
         let bytes = match self.read_limited(resp).await {
             Ok(b) => b,
-            Err(Error::Transport { reason, .. }) => return Ok(SendOutcome::Unknown { reason }),
-            Err(e) => return Err(e),
+            // The MMSC answered something we could not read: it may have the message.
+            Err(e) => {
+                return Ok(SendOutcome::Unknown {
+                    reason: e.to_string(),
+                })
+            }
         };
         if http_status == 504 {
             // A proxy gave up waiting for the MMSC, which may have the message.
