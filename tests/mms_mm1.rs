@@ -163,6 +163,55 @@ async fn unknown_outcomes_are_reposted_only_when_configured() {
 }
 
 #[tokio::test]
+async fn a_gateway_timeout_is_unknown_but_a_plain_http_error_is_a_rejection() {
+    let (fake, client) = via_proxy(1024).await;
+    let req = Pdu::send_req(
+        "T-504",
+        &["+4917"],
+        None,
+        vec![Part::text("t", "t.txt", "x")],
+    );
+    fake.set_behaviour(Behaviour::HttpStatus(504));
+    assert_eq!(client.send(&req).await.unwrap().as_str(), "unknown");
+    fake.set_behaviour(Behaviour::HttpStatus(503));
+    assert_eq!(
+        client.send(&req).await.unwrap(),
+        SendOutcome::Rejected {
+            http_status: 503,
+            status: None,
+            text: None
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_retrieval_larger_than_the_limit_is_refused() {
+    let fake = FakeMmsc::start(FakeOptions::default()).await.unwrap();
+    let cfg = Mm1Config {
+        mmsc_url: fake.url(),
+        response_max_bytes: 1000,
+        ..Mm1Config::default()
+    };
+    let client = Mm1Client::new(cfg).unwrap();
+    let big = Part::new(
+        ContentType::new("image/jpeg"),
+        "big",
+        "big.jpg",
+        vec![0xAB; 5000],
+    );
+    let ni = fake
+        .create_inbound("T-big", "+4917", "+4918", None, 0, vec![big])
+        .unwrap();
+    let spool = tempfile::tempdir().unwrap();
+    let err = client.retrieve(&ni, spool.path()).await.unwrap_err();
+    assert!(
+        matches!(err, mmsc::Error::TooLarge { limit: 1000 }),
+        "{err:?}"
+    );
+    assert!(fake.notify_responses().is_empty(), "not acknowledged");
+}
+
+#[tokio::test]
 async fn an_unreachable_mmsc_is_a_connect_error_not_an_unknown_outcome() {
     // Bind and drop to get a loopback port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -493,6 +493,15 @@ proptest! {
     }
 
     #[test]
+    fn mutated_picture_messages_never_panic(i in 0usize..4000, v in any::<u8>(), cut in 0usize..4000) {
+        let mut b = Pdu::send_req("T", &["+4917"], Some("s"), picture_parts()).encode().unwrap();
+        let n = b.len();
+        b[i % n] = v;
+        b.truncate(cut % n + 1);
+        fuzz_decode(&b);
+    }
+
+    #[test]
     fn mutated_vectors_never_panic(i in 0usize..200, v in any::<u8>(), cut in 0usize..200) {
         for vector in [NI1, NI2, RC1, RC2] {
             let mut b = bytes(vector);

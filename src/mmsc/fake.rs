@@ -32,6 +32,8 @@ pub enum Behaviour {
     HangAfterStore,
     /// Answer m-send-conf with this X-Mms-Response-Status, store nothing.
     Reject(u8),
+    /// Store, then answer with this bare HTTP status (e.g. 504 from a proxy).
+    HttpStatus(u16),
 }
 
 /// A stored submission.
@@ -298,8 +300,10 @@ fn handle(req: &Request, state: &Mutex<State>) -> Option<Response> {
                         pdu,
                         raw: req.body.clone(),
                     });
-                    if behaviour == Behaviour::HangAfterStore {
-                        return None;
+                    match behaviour {
+                        Behaviour::HangAfterStore => return None,
+                        Behaviour::HttpStatus(code) => return Some(Response::empty(code)),
+                        _ => {}
                     }
                     Some(mms_response(&Pdu::send_conf(
                         &tid,

@@ -136,6 +136,8 @@ pub async fn write_response<S: AsyncWrite + Unpin>(
         405 => "Method Not Allowed",
         415 => "Unsupported Media Type",
         500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
         _ => "Status",
     };
     let mut head = format!(
