@@ -40,6 +40,8 @@ pub struct Config {
     pub users: Vec<UserConfig>,
     #[serde(default, rename = "modem")]
     pub modems: Vec<ModemConfig>,
+    #[serde(default, rename = "device")]
+    pub devices: Vec<DeviceConfig>,
     #[serde(default)]
     pub log: LogConfig,
     #[serde(default)]
@@ -240,6 +242,9 @@ pub struct ModemConfig {
     /// Destination prefixes this modem serves (empty = any).
     #[serde(default)]
     pub prefixes: Vec<String>,
+    /// Clients (MQTT users) whose messages this modem carries (empty = any).
+    #[serde(default)]
+    pub clients: Vec<String>,
     /// Per-SIM limits, 0 = unlimited.
     #[serde(default)]
     pub max_per_minute: u32,
@@ -254,6 +259,21 @@ pub struct ModemConfig {
     /// Own number of a simulated modem (`sim:` ports only).
     #[serde(default)]
     pub sim_number: Option<String>,
+}
+
+// ---------------------------------------------------------------- [device]
+
+/// `[[device]]`: a microcontroller on a UART that speaks framed MQTT
+/// (firmware-bridge); gsmq bridges it into the embedded broker, where it
+/// logs in with its own `[[user]]` credentials.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceConfig {
+    pub name: String,
+    /// Serial device path, e.g. `/dev/ttyAMA0` or `/dev/serial/by-id/...`.
+    pub port: String,
+    #[serde(default = "defaults::baud")]
+    pub baud: u32,
 }
 
 // ------------------------------------------------------------------- [log]
@@ -401,6 +421,31 @@ impl Config {
             key,
             message,
         };
+        let b = &self.broker;
+        let positive = [
+            ("broker.max_connections", b.max_connections == 0),
+            ("broker.max_packet_size", b.max_packet_size < 64),
+            ("broker.max_inflight", b.max_inflight == 0),
+            ("broker.max_queued_messages", b.max_queued_messages == 0),
+            ("broker.message_expiry_s", b.message_expiry_s == 0),
+        ];
+        for (key, bad) in positive {
+            if bad {
+                let field = key.trim_start_matches("broker.");
+                return Err(invalid(
+                    key.into(),
+                    field,
+                    "expected a positive number (max_packet_size: at least 64)".into(),
+                ));
+            }
+        }
+        if b.tls_listen.is_some() && (b.tls_cert.is_none() || b.tls_key.is_none()) {
+            return Err(invalid(
+                "broker.tls_listen".into(),
+                "tls_listen",
+                "needs broker.tls_cert and broker.tls_key".into(),
+            ));
+        }
         let mut names = std::collections::HashSet::new();
         for (i, user) in self.users.iter().enumerate() {
             if user.name.is_empty() || user.name.contains(['/', '+', '#']) {
@@ -408,6 +453,17 @@ impl Config {
                     format!("user[{i}].name"),
                     &user.name,
                     "expected a non-empty name without '/', '+' or '#'".into(),
+                ));
+            }
+            if crate::api::acl::RESERVED_LEVELS.contains(&user.name.as_str()) {
+                return Err(invalid(
+                    format!("user[{i}].name"),
+                    &user.name,
+                    format!(
+                        "{:?} is reserved for a topic level (reserved: {:?})",
+                        user.name,
+                        crate::api::acl::RESERVED_LEVELS
+                    ),
                 ));
             }
             if !names.insert(user.name.as_str()) {
@@ -538,6 +594,25 @@ mod tests {
         let err = parse(text).unwrap_err().to_string();
         assert!(err.contains("user[0].password_hash"), "{err}");
         assert!(err.contains("line 7"), "{err}");
+    }
+
+    #[test]
+    fn a_zero_broker_limit_is_named_with_its_line() {
+        let err = parse(
+            "[broker]\nlisten = \"127.0.0.1:1883\"\nmax_inflight = 0\n[storage]\npath = \"x\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("broker.max_inflight"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn a_reserved_user_name_is_refused() {
+        let text = format!("[broker]\nlisten = \"127.0.0.1:1883\"\n[storage]\npath = \"x\"\n[[user]]\nname = \"inbox\"\npassword_hash = \"{HASH}\"\n");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("user[0].name"), "{err}");
+        assert!(err.contains("reserved"), "{err}");
     }
 
     #[test]

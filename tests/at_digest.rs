@@ -533,3 +533,80 @@ fn a_raw_command_line_describes_itself_for_the_digester() {
         vec![info("+CPMS: \"SM\",3,30,\"SM\",3,30,\"SM\",3,30"), ok()]
     );
 }
+
+#[test]
+fn a_stray_final_with_nothing_pending_is_still_reported() {
+    assert_eq!(run(None, b"\r\nOK\r\n"), vec![ok()]);
+}
+
+#[test]
+fn expect_replaces_a_command_whose_final_never_came() {
+    let mut d = Digester::new();
+    d.expect(&command::csq());
+    d.feed(b"\r\n+CSQ: 9,99\r\n");
+    d.expect(&command::creg_query());
+    d.feed(b"\r\n+CREG: 0,1\r\n\r\nOK\r\n");
+    assert_eq!(
+        drain(&mut d),
+        vec![info("+CSQ: 9,99"), info("+CREG: 0,1"), ok()]
+    );
+    assert!(!d.is_pending());
+}
+
+#[test]
+fn call_finals_end_a_dial_command_but_are_urcs_otherwise() {
+    let dial = Command::from_line("ATD+4917612345678;");
+    assert_eq!(
+        run(Some(&dial), b"\r\nNO CARRIER\r\n"),
+        vec![Event::Final(Final::Vendor("NO CARRIER".into()))]
+    );
+    assert_eq!(
+        run(Some(&command::csq()), b"\r\nNO CARRIER\r\n"),
+        vec![Event::Urc(Urc::Unknown("NO CARRIER".into()))]
+    );
+}
+
+#[test]
+fn a_cr_typed_in_the_prompt_gives_one_prompt_and_an_echo_marker() {
+    assert_eq!(
+        run(
+            Some(&command::cmgs(23)),
+            b"\r\n> \r\n> \r\n+CMGS: 9\r\n\r\nOK\r\n"
+        ),
+        vec![Event::Prompt, echo(">"), info("+CMGS: 9"), ok()]
+    );
+}
+
+#[test]
+fn an_unknown_plus_line_for_a_prefixed_command_is_an_unknown_urc() {
+    assert_eq!(
+        run(
+            Some(&command::csq()),
+            b"\r\n+CTZV: 26/11/22,06:00:00,+04\r\n+CSQ: 9,99\r\n\r\nOK\r\n"
+        ),
+        vec![
+            Event::Urc(Urc::Unknown("+CTZV: 26/11/22,06:00:00,+04".into())),
+            info("+CSQ: 9,99"),
+            ok()
+        ]
+    );
+}
+
+#[test]
+fn a_ussd_text_with_line_breaks_is_joined_into_one_urc() {
+    let got = run(
+        Some(&command::csq()),
+        b"\r\n+CUSD: 0,\"Balance: 5.00\r\nValid until 01.12.\",15\r\n\r\n+CSQ: 9,99\r\n\r\nOK\r\n",
+    );
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(
+        matches!(&got[0], Event::Urc(Urc::Cusd(c))
+            if c.text.as_deref() == Some("Balance: 5.00\nValid until 01.12.") && c.dcs == Some(15)),
+        "{got:?}"
+    );
+    // An unclosed quote does not swallow the final result.
+    assert_eq!(
+        run(Some(&command::csq()), b"\r\n+CUSD: 0,\"Bal\r\nOK\r\n"),
+        vec![Event::Urc(Urc::Unknown("+CUSD: 0,\"Bal".into())), ok()]
+    );
+}

@@ -50,6 +50,8 @@ const FRAGMENTS: &[&[u8]] = &[
     b"\xff\xfe",
     b"+CMGL: 1,1,,35",
     b"RING",
+    b"\r\n+CUSD: 0,\"Bal",
+    b"ance\",15\r\n",
 ];
 
 fn digest_chunked(data: &[u8], sizes: &[usize]) -> (Vec<gsmq::at::Event>, u64) {

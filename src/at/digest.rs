@@ -15,6 +15,9 @@
 //! at once (the prompt is not followed by a line end). Lines are scanned with
 //! a table lookup over the slice; only complete lines are classified.
 //!
+//! A `+CUSD:` line with an unclosed quote is joined with the following lines
+//! (by `\n`) until the quote closes, as USSD texts may contain line breaks.
+//!
 //! Classification of one line, in order: the PDU line of a pending two-line
 //! URC; PDU characters echoed inside the prompt; the echo of the pending
 //! command; a final result code; a two-line URC header; an information line
@@ -95,6 +98,8 @@ struct State {
     skip_space: bool,
     discarding: Option<usize>,
     two_line: Option<TwoLine>,
+    /// A `+CUSD:` line whose quoted text continues on the next lines.
+    multiline: Option<String>,
     garbage: u64,
 }
 
@@ -171,6 +176,9 @@ impl Digester {
         }
         if let Some(tl) = self.st.two_line.take() {
             self.st.push(Event::Urc(Urc::Unknown(tl.header)));
+        }
+        if let Some(acc) = self.st.multiline.take() {
+            self.st.push(Event::Urc(Urc::Unknown(acc)));
         }
         self.st.skip_space = false;
     }
@@ -290,7 +298,30 @@ impl State {
         if t.is_empty() {
             return;
         }
+        if let Some(mut acc) = self.multiline.take() {
+            if Final::parse(t, false).is_some() {
+                // The quote never closed: report what we have, then the final.
+                self.push(Event::Urc(Urc::Unknown(acc)));
+            } else {
+                acc.push('\n');
+                acc.push_str(t);
+                if acc.matches('"').count() % 2 == 0 || acc.len() >= MAX_LINE {
+                    self.classify(&acc);
+                } else {
+                    self.multiline = Some(acc);
+                }
+                return;
+            }
+        } else if has_prefix(t, "+CUSD") && t.matches('"').count() % 2 == 1 {
+            // USSD text with embedded line breaks (`+CUSD: 0,"Line 1\nLine 2",15`).
+            self.multiline = Some(t.to_string());
+            return;
+        }
+        self.classify(t);
+    }
 
+    /// Classifies one trimmed, non-empty, printable line.
+    fn classify(&mut self, t: &str) {
         // The PDU line of a two-line URC.
         if let Some(tl) = self.two_line.take() {
             if is_hex(t.as_bytes()) {

@@ -288,6 +288,18 @@ pub(crate) fn cusd_fields(f: &[Field<'_>]) -> Option<Cusd> {
     Some(Cusd { status, text, dcs })
 }
 
+/// ASCII-uppercases a short URC name into `buf` without allocating; names
+/// longer than the buffer give `""` (no typed URC is that long).
+fn upper<'b>(name: &str, buf: &'b mut [u8; 16]) -> &'b str {
+    if name.len() > buf.len() {
+        return "";
+    }
+    for (d, s) in buf.iter_mut().zip(name.bytes()) {
+        *d = s.to_ascii_uppercase();
+    }
+    std::str::from_utf8(&buf[..name.len()]).unwrap_or("")
+}
+
 fn parse_plus(line: &str) -> Urc {
     let unknown = || Urc::Unknown(line.to_string());
     let colon = match line.find(':') {
@@ -300,7 +312,8 @@ fn parse_plus(line: &str) -> Urc {
         Some(f) => f,
         None => return unknown(),
     };
-    let typed = match name.to_ascii_uppercase().as_str() {
+    let mut buf = [0u8; 16];
+    let typed = match upper(name, &mut buf) {
         "+CMTI" => mem_index(&f).map(|(mem, index)| {
             if f.len() >= 3 && f[2].text().eq_ignore_ascii_case("MMS PUSH") {
                 Urc::MmsPush { mem, index }
@@ -369,7 +382,8 @@ fn parse_caret(line: &str) -> Urc {
     };
     let name = &line[..colon];
     let rest = line[colon + 1..].trim();
-    let typed = match name.to_ascii_uppercase().as_str() {
+    let mut buf = [0u8; 16];
+    let typed = match upper(name, &mut buf) {
         "^RSSI" => rest
             .parse()
             .ok()

@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 mod at;
 mod daemon;
 mod mms;
+mod pdu;
+mod sim;
 
 /// gsmq: SMS/MMS gateway for GSM/LTE modems with an MQTT API.
 #[derive(Debug, Parser)]
@@ -32,6 +34,8 @@ pub enum Command {
     },
     /// AT protocol tools: digest a modem capture (`gsmq at parse --help`).
     At(at::AtArgs),
+    /// Run simulated modems on pseudo-terminals (see docs/sim.md).
+    Sim(sim::SimArgs),
     /// MMS tools: decode a binary MMS PDU or WAP push (`gsmq mms decode --help`).
     Mms(mms::MmsArgs),
     /// Print an argon2 password hash for a `[[user]]` entry.
@@ -39,6 +43,11 @@ pub enum Command {
         /// The password; read from stdin when absent.
         #[arg(long)]
         password: Option<String>,
+    },
+    /// Decode or encode SMS PDUs offline.
+    Pdu {
+        #[command(subcommand)]
+        command: pdu::PduCommand,
     },
 }
 
@@ -50,6 +59,8 @@ impl Cli {
             Command::CheckConfig { config } => daemon::check_config(&config),
             Command::Passwd { password } => daemon::passwd(password),
             Command::At(args) => at::run(args),
+            Command::Pdu { command } => pdu::run(command),
+            Command::Sim(args) => sim::run_sim(args),
             Command::Mms(args) => mms::run(args),
         }
     }

@@ -1,2 +1,224 @@
-//! Modem driver: a sans-IO session state machine plus one runner task per
-//! modem that owns the serial port.
+//! Modem driver: a sans-IO [`session::Session`] per modem, a
+//! [`runner::ModemRunner`] task that owns the serial port and drives the
+//! session, the [`Backend`] trait through which runners reach the outbox and
+//! inbox, and the [`pool::Pool`] that runs many modems with routing,
+//! failover and per-SIM limits.
+//!
+//! Guarantees: only `runner` touches the serial port (and only it imports
+//! tokio-serial); the session never does I/O or reads the clock; a received
+//! message is deleted from the modem only after the backend committed it.
+
+pub mod backend_store;
+pub mod classify;
+pub mod memory;
+pub mod pool;
+pub mod runner;
+pub mod session;
+pub mod simport;
+
+mod parse;
+
+pub(crate) use crate::at;
+
+use std::sync::Arc;
+
+pub use classify::FailClass;
+pub use futures::future::BoxFuture;
+
+/// Errors of the modem driver.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot open serial port {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("serial I/O on {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("backend: {0}")]
+    Backend(String),
+    #[error("simulator: {0}")]
+    Sim(String),
+    #[error("no modem named {0:?}")]
+    UnknownModem(String),
+    #[error("invalid modem configuration `{key}`: {message}")]
+    Config { key: String, message: String },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// One part of an outbound message, leased by the backend to a modem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutPart {
+    pub part_id: i64,
+    /// SMS-SUBMIT TPDU without the SMSC octets.
+    pub tpdu: Vec<u8>,
+    /// Destination, for logs and routing.
+    pub to: String,
+}
+
+/// A delivery report decoded from `+CDS`/`+CDSI`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusReport {
+    pub modem: String,
+    pub message_reference: u8,
+    pub recipient: String,
+    /// TP-Status (3GPP TS 23.040 §9.2.3.15).
+    pub status: u8,
+}
+
+/// Coarse modem status for the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModemStatus {
+    Offline,
+    Initialising,
+    Ready,
+    Resetting,
+}
+
+/// Network registration (from `+CREG` stat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    Home,
+    Roaming,
+    Searching,
+    Denied,
+    NotRegistered,
+    Unknown,
+}
+
+impl Registration {
+    /// Maps a 27.007 `<stat>` value.
+    pub fn from_stat(stat: u8) -> Self {
+        match stat {
+            0 => Registration::NotRegistered,
+            1 | 6 | 9 => Registration::Home,
+            5 | 7 | 10 => Registration::Roaming,
+            2 => Registration::Searching,
+            3 => Registration::Denied,
+            _ => Registration::Unknown,
+        }
+    }
+}
+
+/// What the gateway knows about one modem.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ModemState {
+    pub name: String,
+    pub status: ModemStatus,
+    pub signal_dbm: Option<i32>,
+    pub registration: Option<Registration>,
+    pub operator: Option<String>,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub revision: Option<String>,
+    pub imei: Option<String>,
+    pub imsi: Option<String>,
+    pub iccid: Option<String>,
+    pub smsc: Option<String>,
+    /// The last problem that keeps the modem from working normally.
+    pub error: Option<String>,
+    /// Parts in flight on this modem.
+    pub queue: usize,
+}
+
+impl ModemState {
+    /// An offline modem with nothing known yet.
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            status: ModemStatus::Offline,
+            signal_dbm: None,
+            registration: None,
+            operator: None,
+            manufacturer: None,
+            model: None,
+            revision: None,
+            imei: None,
+            imsi: None,
+            iccid: None,
+            smsc: None,
+            error: None,
+            queue: 0,
+        }
+    }
+
+    /// Ready and, if known, registered.
+    pub fn is_healthy(&self) -> bool {
+        self.status == ModemStatus::Ready
+            && !matches!(
+                self.registration,
+                Some(Registration::Denied) | Some(Registration::NotRegistered)
+            )
+    }
+}
+
+/// The outbox/inbox as the runners see it. Object safe (boxed futures), so
+/// the pool can hold an `Arc<dyn Backend>`.
+///
+/// Each method returns only after its effect is durable.
+pub trait Backend: Send + Sync + 'static {
+    /// Leases the next part `modem` should send, in order, or `None`.
+    fn next_part<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, Result<Option<OutPart>>>;
+    /// Records the network's message reference and marks the part sent.
+    fn part_sent<'a>(&'a self, modem: &'a str, part_id: i64, mr: u8) -> BoxFuture<'a, Result<()>>;
+    /// Marks the part failed with a retry class.
+    fn part_failed<'a>(
+        &'a self,
+        modem: &'a str,
+        part_id: i64,
+        class: FailClass,
+        reason: String,
+    ) -> BoxFuture<'a, Result<()>>;
+    /// Persists a received SMS-DELIVER PDU (with SMSC prefix); returns only
+    /// after commit.
+    fn inbound<'a>(&'a self, modem: &'a str, pdu: &'a [u8]) -> BoxFuture<'a, Result<()>>;
+    /// Records a delivery report.
+    fn status_report(&self, report: StatusReport) -> BoxFuture<'_, Result<()>>;
+    /// The modem's state changed.
+    fn state_changed(&self, state: ModemState) -> BoxFuture<'_, ()>;
+    /// A counter bumped whenever a part is queued, so idle runners wake at once.
+    fn queue_changes(&self) -> tokio::sync::watch::Receiver<u64>;
+}
+
+impl<B: Backend + ?Sized> Backend for Arc<B> {
+    fn next_part<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, Result<Option<OutPart>>> {
+        (**self).next_part(modem)
+    }
+    fn part_sent<'a>(&'a self, modem: &'a str, part_id: i64, mr: u8) -> BoxFuture<'a, Result<()>> {
+        (**self).part_sent(modem, part_id, mr)
+    }
+    fn part_failed<'a>(
+        &'a self,
+        modem: &'a str,
+        part_id: i64,
+        class: FailClass,
+        reason: String,
+    ) -> BoxFuture<'a, Result<()>> {
+        (**self).part_failed(modem, part_id, class, reason)
+    }
+    fn inbound<'a>(&'a self, modem: &'a str, pdu: &'a [u8]) -> BoxFuture<'a, Result<()>> {
+        (**self).inbound(modem, pdu)
+    }
+    fn status_report(&self, report: StatusReport) -> BoxFuture<'_, Result<()>> {
+        (**self).status_report(report)
+    }
+    fn state_changed(&self, state: ModemState) -> BoxFuture<'_, ()> {
+        (**self).state_changed(state)
+    }
+    fn queue_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        (**self).queue_changes()
+    }
+}
+
+/// A boot URC that means the modem (re)started (`RDY`, `^BOOT`...).
+pub(crate) fn boot_is_restart(m: &at::BootMarker) -> bool {
+    matches!(m, at::BootMarker::Rdy)
+}
+
+/// A boot URC that means SMS service is up (`SMS Ready`, `SMS DONE`...).
+pub(crate) fn boot_is_sms_ready(m: &at::BootMarker) -> bool {
+    matches!(m, at::BootMarker::SmsReady | at::BootMarker::SmsDone)
+}

@@ -87,22 +87,38 @@ pub struct Address {
 impl Address {
     /// An international E.164 number; `digits` without the `+`.
     pub fn international(digits: &str) -> Address {
-        Address { ton: TypeOfNumber::International, npi: 1, value: digits.to_owned() }
+        Address {
+            ton: TypeOfNumber::International,
+            npi: 1,
+            value: digits.to_owned(),
+        }
     }
 
     /// A number of unknown type (national dialling, short codes).
     pub fn unknown(digits: &str) -> Address {
-        Address { ton: TypeOfNumber::Unknown, npi: 1, value: digits.to_owned() }
+        Address {
+            ton: TypeOfNumber::Unknown,
+            npi: 1,
+            value: digits.to_owned(),
+        }
     }
 
     /// A national number.
     pub fn national(digits: &str) -> Address {
-        Address { ton: TypeOfNumber::National, npi: 1, value: digits.to_owned() }
+        Address {
+            ton: TypeOfNumber::National,
+            npi: 1,
+            value: digits.to_owned(),
+        }
     }
 
     /// An alphanumeric sender name (GSM 7-bit, at most 11 characters).
     pub fn alphanumeric(name: &str) -> Address {
-        Address { ton: TypeOfNumber::Alphanumeric, npi: 0, value: name.to_owned() }
+        Address {
+            ton: TypeOfNumber::Alphanumeric,
+            npi: 0,
+            value: name.to_owned(),
+        }
     }
 
     fn toa(&self) -> u8 {
@@ -115,9 +131,13 @@ impl Address {
             let mut septets = Vec::with_capacity(self.value.len());
             Alphabet::DEFAULT
                 .encode_into(&self.value, &mut septets)
-                .map_err(|_| Error::Address { reason: "alphanumeric address has a character outside the GSM 7-bit alphabet" })?;
+                .map_err(|_| Error::Address {
+                    reason: "alphanumeric address has a character outside the GSM 7-bit alphabet",
+                })?;
             if septets.len() > ALPHANUMERIC_CHARS_MAX {
-                return Err(Error::Address { reason: "alphanumeric address longer than 11 septets" });
+                return Err(Error::Address {
+                    reason: "alphanumeric address longer than 11 septets",
+                });
             }
             let packed = gsm7::pack_plain(&septets);
             out.push((septets.len() * 7).div_ceil(4) as u8);
@@ -126,7 +146,9 @@ impl Address {
         } else {
             let nibbles = digits_to_nibbles(&self.value)?;
             if nibbles.len() > ADDRESS_DIGITS_MAX {
-                return Err(Error::Address { reason: "number longer than 20 digits" });
+                return Err(Error::Address {
+                    reason: "number longer than 20 digits",
+                });
             }
             out.push(nibbles.len() as u8);
             out.push(self.toa());
@@ -142,11 +164,15 @@ impl Address {
             return Ok(());
         };
         if a.ton == TypeOfNumber::Alphanumeric {
-            return Err(Error::Address { reason: "an SMSC address cannot be alphanumeric" });
+            return Err(Error::Address {
+                reason: "an SMSC address cannot be alphanumeric",
+            });
         }
         let nibbles = digits_to_nibbles(&a.value)?;
         if nibbles.len() > SMSC_OCTETS_MAX * 2 {
-            return Err(Error::Address { reason: "SMSC number longer than 20 digits" });
+            return Err(Error::Address {
+                reason: "SMSC number longer than 20 digits",
+            });
         }
         out.push(1 + nibbles.len().div_ceil(2) as u8);
         out.push(a.toa());
@@ -157,14 +183,22 @@ impl Address {
     /// Parses a TP address at `buf[at..]`; returns it and the octets used.
     pub(crate) fn parse_tp(buf: &[u8], at: usize, field: Field) -> Result<(Address, usize), Error> {
         let len = *buf.get(at).ok_or(Error::Truncated { field, offset: at })? as usize;
-        let toa = *buf.get(at + 1).ok_or(Error::Truncated { field, offset: at + 1 })?;
+        let toa = *buf.get(at + 1).ok_or(Error::Truncated {
+            field,
+            offset: at + 1,
+        })?;
         if len > ADDRESS_DIGITS_MAX {
-            return Err(Error::Invalid { field, offset: at, reason: "address length above 20 semi-octets" });
+            return Err(Error::Invalid {
+                field,
+                offset: at,
+                reason: "address length above 20 semi-octets",
+            });
         }
         let octets = len.div_ceil(2);
-        let body = buf
-            .get(at + 2..at + 2 + octets)
-            .ok_or(Error::Truncated { field, offset: buf.len().min(at + 2) })?;
+        let body = buf.get(at + 2..at + 2 + octets).ok_or(Error::Truncated {
+            field,
+            offset: buf.len().min(at + 2),
+        })?;
         let ton = TypeOfNumber::from_bits(toa >> 4);
         let npi = toa & 0x0F;
         let value = if ton == TypeOfNumber::Alphanumeric {
@@ -187,9 +221,16 @@ impl Address {
             return Ok((None, 1));
         }
         if len > SMSC_OCTETS_MAX + 1 {
-            return Err(Error::Invalid { field, offset: 0, reason: "SMSC address longer than 11 octets" });
+            return Err(Error::Invalid {
+                field,
+                offset: 0,
+                reason: "SMSC address longer than 11 octets",
+            });
         }
-        let body = buf.get(1..1 + len).ok_or(Error::Truncated { field, offset: buf.len() })?;
+        let body = buf.get(1..1 + len).ok_or(Error::Truncated {
+            field,
+            offset: buf.len(),
+        })?;
         let ton = TypeOfNumber::from_bits(body[0] >> 4);
         let npi = body[0] & 0x0F;
         let digits = &body[1..];
@@ -215,7 +256,9 @@ fn digits_to_nibbles(digits: &str) -> Result<Vec<u8>, Error> {
             'a' | 'A' => Ok(0x0C),
             'b' | 'B' => Ok(0x0D),
             'c' | 'C' => Ok(0x0E),
-            _ => Err(Error::Address { reason: "number has a character other than 0-9 * # a b c" }),
+            _ => Err(Error::Address {
+                reason: "number has a character other than 0-9 * # a b c",
+            }),
         })
         .collect()
 }
@@ -259,12 +302,17 @@ impl FromStr for Address {
     fn from_str(s: &str) -> Result<Address, Error> {
         let s = s.trim();
         if s.is_empty() {
-            return Err(Error::Address { reason: "empty address" });
+            return Err(Error::Address {
+                reason: "empty address",
+            });
         }
-        let is_digits = |d: &str| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit() || "*#".contains(c));
+        let is_digits =
+            |d: &str| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit() || "*#".contains(c));
         let a = if let Some(d) = s.strip_prefix('+') {
             if !is_digits(d) {
-                return Err(Error::Address { reason: "international number must be + followed by digits" });
+                return Err(Error::Address {
+                    reason: "international number must be + followed by digits",
+                });
             }
             Address::international(d)
         } else if is_digits(s) {
@@ -304,7 +352,8 @@ mod tests {
     fn star_and_hash_digits_use_semi_octets_a_and_b() {
         let a: Address = "*100#".parse().unwrap();
         assert_eq!(emit(&a), "05811A00FB");
-        let (back, used) = Address::parse_tp(&hex::decode("05811A00FB").unwrap(), 0, Field::Destination).unwrap();
+        let (back, used) =
+            Address::parse_tp(&hex::decode("05811A00FB").unwrap(), 0, Field::Destination).unwrap();
         assert_eq!((back, used), (a, 5));
     }
 
@@ -313,7 +362,12 @@ mod tests {
         // "Design@Home" from the widely published alphanumeric example.
         let a = Address::alphanumeric("Design@Home");
         assert_eq!(emit(&a), "14D0C4F23C7D760390EF7619");
-        let (back, _) = Address::parse_tp(&hex::decode("14D0C4F23C7D760390EF7619").unwrap(), 0, Field::Originator).unwrap();
+        let (back, _) = Address::parse_tp(
+            &hex::decode("14D0C4F23C7D760390EF7619").unwrap(),
+            0,
+            Field::Originator,
+        )
+        .unwrap();
         assert_eq!(back, a);
     }
 
@@ -322,7 +376,11 @@ mod tests {
         let err = Address::parse_tp(&[0x15, 0x91], 0, Field::Originator).unwrap_err();
         assert_eq!(
             err,
-            Error::Invalid { field: Field::Originator, offset: 0, reason: "address length above 20 semi-octets" }
+            Error::Invalid {
+                field: Field::Originator,
+                offset: 0,
+                reason: "address length above 20 semi-octets"
+            }
         );
         assert!("+123456789012345678901".parse::<Address>().is_err());
         assert!("TwelveChars!".parse::<Address>().is_err());
@@ -331,7 +389,13 @@ mod tests {
     #[test]
     fn a_truncated_address_names_its_field() {
         let err = Address::parse_tp(&[0x0B, 0x91, 0x64], 0, Field::Destination).unwrap_err();
-        assert!(matches!(err, Error::Truncated { field: Field::Destination, .. }));
+        assert!(matches!(
+            err,
+            Error::Truncated {
+                field: Field::Destination,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -114,14 +114,8 @@ pub struct MessageWaiting {
 }
 
 /// TP-DCS octet with its meaning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Dcs(u8);
-
-impl Default for Dcs {
-    fn default() -> Dcs {
-        Dcs(0)
-    }
-}
 
 impl Dcs {
     pub const fn from_raw(raw: u8) -> Dcs {
@@ -164,7 +158,9 @@ impl Dcs {
                 2 => Alphabet::Ucs2,
                 _ => Alphabet::Reserved,
             },
-            CodingGroup::Reserved | CodingGroup::WaitingDiscard | CodingGroup::WaitingStore => Alphabet::Gsm7,
+            CodingGroup::Reserved | CodingGroup::WaitingDiscard | CodingGroup::WaitingStore => {
+                Alphabet::Gsm7
+            }
             CodingGroup::WaitingStoreUcs2 => Alphabet::Ucs2,
             CodingGroup::DataClass => {
                 if self.0 & 0x04 != 0 {
@@ -188,7 +184,10 @@ impl Dcs {
 
     /// Whether the text is compressed (TS 23.042), which gsmq rejects.
     pub fn compressed(self) -> bool {
-        matches!(self.group(), CodingGroup::General | CodingGroup::AutomaticDeletion) && self.0 & 0x20 != 0
+        matches!(
+            self.group(),
+            CodingGroup::General | CodingGroup::AutomaticDeletion
+        ) && self.0 & 0x20 != 0
     }
 
     pub fn auto_delete(self) -> bool {
@@ -207,7 +206,11 @@ impl Dcs {
             2 => WaitingKind::Email,
             _ => WaitingKind::Other,
         };
-        Some(MessageWaiting { kind, active: self.0 & 0x08 != 0, store })
+        Some(MessageWaiting {
+            kind,
+            active: self.0 & 0x08 != 0,
+            store,
+        })
     }
 
     /// Whether this is a class 0 ("flash") message.
@@ -223,10 +226,19 @@ mod tests {
     #[test]
     fn the_general_group_encodes_alphabet_and_class() {
         assert_eq!(Dcs::new(Alphabet::Gsm7, None).raw(), 0x00);
-        assert_eq!(Dcs::new(Alphabet::Gsm7, Some(MessageClass::Class0)).raw(), 0x10);
+        assert_eq!(
+            Dcs::new(Alphabet::Gsm7, Some(MessageClass::Class0)).raw(),
+            0x10
+        );
         assert_eq!(Dcs::new(Alphabet::Ucs2, None).raw(), 0x08);
-        assert_eq!(Dcs::new(Alphabet::Ucs2, Some(MessageClass::Class0)).raw(), 0x18);
-        assert_eq!(Dcs::new(Alphabet::Data8, Some(MessageClass::Class1)).raw(), 0x15);
+        assert_eq!(
+            Dcs::new(Alphabet::Ucs2, Some(MessageClass::Class0)).raw(),
+            0x18
+        );
+        assert_eq!(
+            Dcs::new(Alphabet::Data8, Some(MessageClass::Class1)).raw(),
+            0x15
+        );
         assert!(Dcs::from_raw(0x10).is_flash());
         assert_eq!(Dcs::from_raw(0x12).class(), Some(MessageClass::Class2));
         assert_eq!(Dcs::from_raw(0x02).class(), None);
@@ -240,9 +252,15 @@ mod tests {
         assert_eq!(Dcs::from_raw(0x85).alphabet(), Alphabet::Gsm7);
         assert_eq!(Dcs::from_raw(0x0C).alphabet(), Alphabet::Reserved);
         let mw = Dcs::from_raw(0xC8).message_waiting().unwrap();
-        assert_eq!((mw.kind, mw.active, mw.store), (WaitingKind::Voicemail, true, false));
+        assert_eq!(
+            (mw.kind, mw.active, mw.store),
+            (WaitingKind::Voicemail, true, false)
+        );
         let mw = Dcs::from_raw(0xD2).message_waiting().unwrap();
-        assert_eq!((mw.kind, mw.active, mw.store), (WaitingKind::Email, false, true));
+        assert_eq!(
+            (mw.kind, mw.active, mw.store),
+            (WaitingKind::Email, false, true)
+        );
         assert_eq!(Dcs::from_raw(0xE9).alphabet(), Alphabet::Ucs2);
         assert_eq!(Dcs::from_raw(0xF4).alphabet(), Alphabet::Data8);
         assert_eq!(Dcs::from_raw(0xF0).class(), Some(MessageClass::Class0));

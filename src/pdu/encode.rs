@@ -118,7 +118,10 @@ impl Default for DeliverOptions {
     fn default() -> DeliverOptions {
         DeliverOptions {
             from: "+10000000000".to_owned(),
-            timestamp: Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap().fixed_offset(),
+            timestamp: Utc
+                .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+                .unwrap()
+                .fixed_offset(),
             encoding: EncodingChoice::Auto,
             reference: 0,
             national: Vec::new(),
@@ -148,7 +151,10 @@ impl Units<'_> {
     fn encoding(&self) -> Encoding {
         match self {
             Units::Septets(a, _) if *a == Alphabet::DEFAULT => Encoding::Gsm7,
-            Units::Septets(a, _) => Encoding::Gsm7National { locking: a.locking, single: a.single },
+            Units::Septets(a, _) => Encoding::Gsm7National {
+                locking: a.locking,
+                single: a.single,
+            },
             Units::Utf16(_) => Encoding::Ucs2,
             Units::Octets(_) => Encoding::Data8,
         }
@@ -167,7 +173,9 @@ impl Units<'_> {
     /// (UDHL included, 0 for none).
     fn capacity(&self, header: usize) -> usize {
         match self {
-            Units::Septets(..) => USER_DATA_SEPTETS_MAX.saturating_sub(gsm7::header_septets(header)),
+            Units::Septets(..) => {
+                USER_DATA_SEPTETS_MAX.saturating_sub(gsm7::header_septets(header))
+            }
             Units::Utf16(_) => USER_DATA_OCTETS_MAX.saturating_sub(header) / 2,
             Units::Octets(_) => USER_DATA_OCTETS_MAX.saturating_sub(header),
         }
@@ -176,7 +184,9 @@ impl Units<'_> {
 
 /// Header octets besides concatenation: ports and shift table elements.
 fn fixed_header(alphabet: Option<Alphabet>, ports: Option<(u16, u16)>) -> usize {
-    let shift = alphabet.map_or(0, |a| 3 * (usize::from(a.locking.is_some()) + usize::from(a.single.is_some())));
+    let shift = alphabet.map_or(0, |a| {
+        3 * (usize::from(a.locking.is_some()) + usize::from(a.single.is_some()))
+    });
     let ports = match ports {
         None => 0,
         Some((d, s)) if d <= 0xFF && s <= 0xFF => 4,
@@ -199,7 +209,7 @@ fn segment(units: &Units<'_>, fixed: usize, reference: u16) -> Result<(Vec<Range
     let n = units.len();
     let single_cap = units.capacity(single_h);
     if n <= single_cap {
-        return Ok((vec![0..n], single_cap));
+        return Ok((std::iter::once(0..n).collect(), single_cap));
     }
     let cap = units.capacity(multi_h);
     if cap < 2 {
@@ -228,12 +238,25 @@ fn estimate_parts(len: usize, single_cap: usize, cap: usize) -> usize {
 }
 
 fn unencodable(e: (char, usize)) -> Error {
-    Error::Unencodable { character: e.0, position: e.1, encoding: "gsm7" }
+    Error::Unencodable {
+        character: e.0,
+        position: e.1,
+        encoding: "gsm7",
+    }
 }
 
 /// Tries each allowed pair of national tables; returns the cheapest.
-fn best_national(text: &str, national: &[NationalLanguage], reference: u16) -> Option<(Alphabet, usize)> {
-    let lockings = std::iter::once(None).chain(national.iter().filter(|l| l.has_locking_table()).map(|&l| Some(l)));
+fn best_national(
+    text: &str,
+    national: &[NationalLanguage],
+    reference: u16,
+) -> Option<(Alphabet, usize)> {
+    let lockings = std::iter::once(None).chain(
+        national
+            .iter()
+            .filter(|l| l.has_locking_table())
+            .map(|&l| Some(l)),
+    );
     let mut best: Option<(Alphabet, usize, (usize, usize))> = None;
     for locking in lockings {
         for single in std::iter::once(None).chain(national.iter().map(|&l| Some(l))) {
@@ -241,11 +264,16 @@ fn best_national(text: &str, national: &[NationalLanguage], reference: u16) -> O
             if alphabet == Alphabet::DEFAULT {
                 continue;
             }
-            let Ok(count) = alphabet.count(text) else { continue };
+            let Ok(count) = alphabet.count(text) else {
+                continue;
+            };
             let (single_h, multi_h) = header_sizes(fixed_header(Some(alphabet), None), reference);
             let single_cap = USER_DATA_SEPTETS_MAX - gsm7::header_septets(single_h);
             let cap = USER_DATA_SEPTETS_MAX - gsm7::header_septets(multi_h);
-            let cost = (estimate_parts(count, single_cap, cap), count + gsm7::header_septets(single_h));
+            let cost = (
+                estimate_parts(count, single_cap, cap),
+                count + gsm7::header_septets(single_h),
+            );
             if best.as_ref().is_none_or(|b| cost < b.2) {
                 best = Some((alphabet, count, cost));
             }
@@ -254,7 +282,12 @@ fn best_national(text: &str, national: &[NationalLanguage], reference: u16) -> O
     best.map(|(a, c, _)| (a, c))
 }
 
-fn choose<'a>(text: &str, choice: EncodingChoice, national: &[NationalLanguage], reference: u16) -> Result<Units<'a>> {
+fn choose<'a>(
+    text: &str,
+    choice: EncodingChoice,
+    national: &[NationalLanguage],
+    reference: u16,
+) -> Result<Units<'a>> {
     if choice == EncodingChoice::Ucs2 {
         return Ok(Units::Utf16(text.encode_utf16().collect()));
     }
@@ -266,14 +299,20 @@ fn choose<'a>(text: &str, choice: EncodingChoice, national: &[NationalLanguage],
     if let Some((alphabet, count)) = best_national(text, national, reference) {
         let national_parts = {
             let (single_h, multi_h) = header_sizes(fixed_header(Some(alphabet), None), reference);
-            estimate_parts(count, 160 - gsm7::header_septets(single_h), 160 - gsm7::header_septets(multi_h))
+            estimate_parts(
+                count,
+                160 - gsm7::header_septets(single_h),
+                160 - gsm7::header_septets(multi_h),
+            )
         };
         let ucs2_units = text.encode_utf16().count();
         let (single_h, multi_h) = header_sizes(0, reference);
         let ucs2_parts = estimate_parts(ucs2_units, (140 - single_h) / 2, (140 - multi_h) / 2);
         if choice == EncodingChoice::Gsm7 || national_parts <= ucs2_parts {
             septets.clear();
-            alphabet.encode_into(text, &mut septets).map_err(unencodable)?;
+            alphabet
+                .encode_into(text, &mut septets)
+                .map_err(unencodable)?;
             return Ok(Units::Septets(alphabet, septets));
         }
     }
@@ -289,7 +328,12 @@ fn plan_units(units: &Units<'_>, reference: u16) -> Result<Plan> {
         _ => None,
     };
     let (parts, cap) = segment(units, fixed_header(alphabet, None), reference)?;
-    Ok(Plan { encoding: units.encoding(), parts: parts.len(), units: units.len(), units_per_part: cap })
+    Ok(Plan {
+        encoding: units.encoding(),
+        parts: parts.len(),
+        units: units.len(),
+        units_per_part: cap,
+    })
 }
 
 /// What sending `text` with `opts` will cost, or why it cannot be sent
@@ -306,8 +350,13 @@ pub fn try_plan(text: &str, opts: &SubmitOptions) -> Result<Plan> {
 pub fn plan(text: &str, opts: &SubmitOptions) -> Plan {
     try_plan(text, opts).unwrap_or_else(|_| {
         let units = Units::Utf16(text.encode_utf16().collect());
-        let (parts, cap) = segment(&units, 0, opts.reference).unwrap_or((vec![0..0], 0));
-        Plan { encoding: Encoding::Ucs2, parts: parts.len(), units: units.len(), units_per_part: cap }
+        let (parts, cap) = segment(&units, 0, opts.reference).unwrap_or_default();
+        Plan {
+            encoding: Encoding::Ucs2,
+            parts: parts.len(),
+            units: units.len(),
+            units_per_part: cap,
+        }
     })
 }
 
@@ -323,16 +372,25 @@ fn for_each_part(
         Units::Septets(a, _) => *a,
         _ => Alphabet::DEFAULT,
     };
-    let fixed = fixed_header(matches!(units, Units::Septets(..)).then_some(alphabet), ports);
+    let fixed = fixed_header(
+        matches!(units, Units::Septets(..)).then_some(alphabet),
+        ports,
+    );
     let (ranges, _) = segment(units, fixed, reference)?;
     if ranges.len() > PARTS_MAX {
-        return Err(Error::TooLong { parts: ranges.len() });
+        return Err(Error::TooLong {
+            parts: ranges.len(),
+        });
     }
     let total = ranges.len() as u8;
     let mut ud = Vec::with_capacity(141);
     let mut payload = Vec::new();
     for (i, r) in ranges.iter().enumerate() {
-        let concat = (ranges.len() > 1).then_some(Concat { reference, total, sequence: i as u8 + 1 });
+        let concat = (ranges.len() > 1).then_some(Concat {
+            reference,
+            total,
+            sequence: i as u8 + 1,
+        });
         let header = userdata::build_header(concat, ports, alphabet, &[])?;
         ud.clear();
         match units {
@@ -392,7 +450,11 @@ pub fn encode_submit(to: &str, text: &str, opts: &SubmitOptions) -> Result<Vec<S
     Ok(parts)
 }
 
-fn deliver_parts(units: &Units<'_>, ports: Option<(u16, u16)>, opts: &DeliverOptions) -> Result<Vec<Vec<u8>>> {
+fn deliver_parts(
+    units: &Units<'_>,
+    ports: Option<(u16, u16)>,
+    opts: &DeliverOptions,
+) -> Result<Vec<Vec<u8>>> {
     let originator: Address = opts.from.parse()?;
     let mut head = Vec::with_capacity(24);
     head.push(0);
@@ -401,7 +463,12 @@ fn deliver_parts(units: &Units<'_>, ports: Option<(u16, u16)>, opts: &DeliverOpt
     head.push(dcs_for(units.encoding(), opts.flash).raw());
     time::emit_timestamp(&opts.timestamp, &mut head)?;
     // TP-MMS set: no more messages waiting.
-    let fo = 0x04 | if opts.status_report_indication { 0x20 } else { 0 };
+    let fo = 0x04
+        | if opts.status_report_indication {
+            0x20
+        } else {
+            0
+        };
     let mut out = Vec::new();
     for_each_part(units, ports, opts.reference, |udhi, ud| {
         let mut tpdu = Vec::with_capacity(head.len() + ud.len());
@@ -422,7 +489,11 @@ pub fn encode_deliver(text: &str, opts: &DeliverOptions) -> Result<Vec<Vec<u8>>>
 
 /// Encodes 8-bit `data` (a WAP push, say) as SMS-DELIVER TPDUs with an
 /// optional (destination, originator) port pair.
-pub fn encode_deliver_data(data: &[u8], ports: Option<(u16, u16)>, opts: &DeliverOptions) -> Result<Vec<Vec<u8>>> {
+pub fn encode_deliver_data(
+    data: &[u8],
+    ports: Option<(u16, u16)>,
+    opts: &DeliverOptions,
+) -> Result<Vec<Vec<u8>>> {
     deliver_parts(&Units::Octets(data), ports, opts)
 }
 

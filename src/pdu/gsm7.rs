@@ -8,7 +8,6 @@
 //! packing and unpacking never index out of bounds for lengths the callers
 //! validated.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::tables::{self, U};
@@ -71,27 +70,60 @@ pub(crate) struct Alphabet {
     pub(crate) single: Option<NationalLanguage>,
 }
 
-fn reverse(table: &'static [char; 128]) -> HashMap<char, u8> {
-    let mut map = HashMap::with_capacity(128);
-    for (code, &c) in table.iter().enumerate() {
-        if c != U {
+/// Reverse map of one table: direct for ASCII, binary search otherwise.
+#[derive(Debug)]
+struct Reverse {
+    ascii: [u8; 128],
+    other: Vec<(char, u8)>,
+}
+
+const ABSENT: u8 = 0xFF;
+
+impl Reverse {
+    fn new(table: &'static [char; 128]) -> Reverse {
+        let mut ascii = [ABSENT; 128];
+        let mut other: Vec<(char, u8)> = Vec::new();
+        for (code, &c) in table.iter().enumerate() {
             // First occurrence wins (some tables repeat a character).
-            map.entry(c).or_insert(code as u8);
+            if c == U {
+                continue;
+            }
+            if (c as u32) < 128 {
+                if ascii[c as usize] == ABSENT {
+                    ascii[c as usize] = code as u8;
+                }
+            } else if !other.iter().any(|&(o, _)| o == c) {
+                other.push((c, code as u8));
+            }
+        }
+        other.sort_unstable();
+        Reverse { ascii, other }
+    }
+
+    #[inline]
+    fn get(&self, c: char) -> Option<u8> {
+        if (c as u32) < 128 {
+            let v = self.ascii[c as usize];
+            (v != ABSENT).then_some(v)
+        } else {
+            self.other
+                .binary_search_by_key(&c, |&(o, _)| o)
+                .ok()
+                .map(|i| self.other[i].1)
         }
     }
-    map
 }
 
-fn reverse_locking(lang: NationalLanguage) -> Option<&'static HashMap<char, u8>> {
-    static MAPS: [OnceLock<HashMap<char, u8>>; 14] = [const { OnceLock::new() }; 14];
+fn reverse_locking(lang: NationalLanguage) -> Option<&'static Reverse> {
+    static MAPS: [OnceLock<Reverse>; 14] = [const { OnceLock::new() }; 14];
     let table = tables::locking(lang.id())?;
-    Some(MAPS[usize::from(lang.id())].get_or_init(|| reverse(table)))
+    Some(MAPS[usize::from(lang.id())].get_or_init(|| Reverse::new(table)))
 }
 
-fn reverse_single(lang: NationalLanguage) -> Option<&'static HashMap<char, u8>> {
-    static MAPS: [OnceLock<HashMap<char, u8>>; 14] = [const { OnceLock::new() }; 14];
+fn reverse_single(lang: NationalLanguage) -> Option<&'static Reverse> {
+    static MAPS: [OnceLock<Reverse>; 14] = [const { OnceLock::new() }; 14];
     let table = tables::single(lang.id())?;
-    Some(MAPS[usize::from(lang.id())].get_or_init(|| reverse(table)))
+    Some(MAPS[usize::from(lang.id())].get_or_init(|| Reverse::new(table)))
 }
 
 fn default_lookup(c: char) -> (Option<u8>, Option<u8>) {
@@ -124,12 +156,16 @@ fn default_lookup(c: char) -> (Option<u8>, Option<u8>) {
 }
 
 impl Alphabet {
-    pub(crate) const DEFAULT: Alphabet = Alphabet { locking: None, single: None };
+    pub(crate) const DEFAULT: Alphabet = Alphabet {
+        locking: None,
+        single: None,
+    };
 
     /// Whether this alphabet can be selected at all (Spanish has no locking
     /// shift table).
     pub(crate) fn is_valid(self) -> bool {
-        self.locking.is_none_or(|l| tables::locking(l.id()).is_some())
+        self.locking
+            .is_none_or(|l| tables::locking(l.id()).is_some())
     }
 
     /// How `c` is written with these tables, if at all.
@@ -142,14 +178,14 @@ impl Alphabet {
         };
         let base = match self.locking {
             None => def_base,
-            Some(l) => reverse_locking(l).and_then(|m| m.get(&c).copied()),
+            Some(l) => reverse_locking(l).and_then(|m| m.get(c)),
         };
         if let Some(b) = base {
             return Some(Code::Base(b));
         }
         let ext = match self.single {
             None => def_ext,
-            Some(l) => reverse_single(l).and_then(|m| m.get(&c).copied()),
+            Some(l) => reverse_single(l).and_then(|m| m.get(c)),
         };
         ext.map(Code::Shift)
     }
@@ -290,7 +326,9 @@ mod tests {
     #[test]
     fn hello_packs_to_the_textbook_octets() {
         let mut sep = Vec::new();
-        Alphabet::DEFAULT.encode_into("hellohello", &mut sep).unwrap();
+        Alphabet::DEFAULT
+            .encode_into("hellohello", &mut sep)
+            .unwrap();
         assert_eq!(pack_plain(&sep), hex::decode("E8329BFD4697D9EC37").unwrap());
     }
 
@@ -305,7 +343,11 @@ mod tests {
         }
         for (code, &c) in tables::SINGLE_DEFAULT.iter().enumerate() {
             if c != U {
-                assert_eq!(Alphabet::DEFAULT.lookup(c), Some(Code::Shift(code as u8)), "{c:?}");
+                assert_eq!(
+                    Alphabet::DEFAULT.lookup(c),
+                    Some(Code::Shift(code as u8)),
+                    "{c:?}"
+                );
             }
         }
     }
@@ -342,7 +384,10 @@ mod tests {
         assert_eq!(tr.lookup('İ'), Some(Code::Base(0x40)));
         assert_eq!(tr.lookup('ç'), Some(Code::Base(0x60)));
         assert_eq!(tr.lookup('€'), Some(Code::Base(0x04)));
-        let single_only = Alphabet { locking: None, single: Some(NationalLanguage::Turkish) };
+        let single_only = Alphabet {
+            locking: None,
+            single: Some(NationalLanguage::Turkish),
+        };
         assert_eq!(single_only.lookup('Ğ'), Some(Code::Shift(0x47)));
         assert_eq!(single_only.lookup('İ'), Some(Code::Shift(0x49)));
         assert_eq!(single_only.lookup('Ş'), Some(Code::Shift(0x53)));
@@ -355,7 +400,10 @@ mod tests {
 
     #[test]
     fn spanish_single_shift_holds_the_accented_vowels() {
-        let es = Alphabet { locking: None, single: Some(NationalLanguage::Spanish) };
+        let es = Alphabet {
+            locking: None,
+            single: Some(NationalLanguage::Spanish),
+        };
         for (c, code) in [
             ('ç', 0x09),
             ('Á', 0x41),
@@ -370,7 +418,11 @@ mod tests {
         ] {
             assert_eq!(es.lookup(c), Some(Code::Shift(code)), "{c}");
         }
-        assert!(!Alphabet { locking: Some(NationalLanguage::Spanish), single: None }.is_valid());
+        assert!(!Alphabet {
+            locking: Some(NationalLanguage::Spanish),
+            single: None
+        }
+        .is_valid());
     }
 
     #[test]
@@ -413,7 +465,15 @@ mod tests {
         ] {
             assert_eq!(pt.lookup(c), Some(Code::Base(code)), "{c}");
         }
-        for (c, code) in [('Φ', 0x12), ('Γ', 0x13), ('Ω', 0x15), ('Π', 0x16), ('Ψ', 0x17), ('Σ', 0x18), ('Θ', 0x19)] {
+        for (c, code) in [
+            ('Φ', 0x12),
+            ('Γ', 0x13),
+            ('Ω', 0x15),
+            ('Π', 0x16),
+            ('Ψ', 0x17),
+            ('Σ', 0x18),
+            ('Θ', 0x19),
+        ] {
             assert_eq!(pt.lookup(c), Some(Code::Shift(code)), "{c}");
         }
     }
@@ -438,7 +498,11 @@ mod tests {
             let mut decoded = String::new();
             alpha.decode(septets.iter().copied(), &mut decoded);
             assert_eq!(decoded, chars, "language {id}");
-            assert!(septets.len() >= 100, "language {id} has only {} codes", septets.len());
+            assert!(
+                septets.len() >= 100,
+                "language {id} has only {} codes",
+                septets.len()
+            );
         }
     }
 

@@ -30,15 +30,21 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use address::{Address, TypeOfNumber, ADDRESS_DIGITS_MAX, ALPHANUMERIC_CHARS_MAX};
-pub use dcs::{Alphabet as DcsAlphabet, CodingGroup, Dcs, MessageClass, MessageWaiting, WaitingKind};
+pub use dcs::{
+    Alphabet as DcsAlphabet, CodingGroup, Dcs, MessageClass, MessageWaiting, WaitingKind,
+};
 pub use encode::{
-    encode_deliver, encode_deliver_data, encode_status_report, encode_submit, plan, try_plan, DeliverOptions,
-    EncodingChoice, Plan, SubmitOptions, SubmitPart, PARTS_MAX,
+    encode_deliver, encode_deliver_data, encode_status_report, encode_submit, plan, try_plan,
+    DeliverOptions, EncodingChoice, Plan, SubmitOptions, SubmitPart, PARTS_MAX,
 };
 pub use reassemble::{Expired, Outcome, Reassembler, GROUPS_MAX_DEFAULT};
 pub use time::{relative_duration, Validity};
-pub use tpdu::{decode, decode_hex, from_hex, status_text, Decoded, Deliver, StatusReport, Submit, Tpdu};
-pub use userdata::{Concat, InformationElement, UserData, USER_DATA_OCTETS_MAX, USER_DATA_SEPTETS_MAX};
+pub use tpdu::{
+    decode, decode_hex, from_hex, status_text, Decoded, Deliver, StatusReport, Submit, Tpdu,
+};
+pub use userdata::{
+    Concat, InformationElement, UserData, USER_DATA_OCTETS_MAX, USER_DATA_SEPTETS_MAX,
+};
 
 /// Result of this module.
 pub type Result<T> = std::result::Result<T, Error>;
@@ -93,7 +99,11 @@ pub enum Error {
     #[error("PDU ends inside {field} (offset {offset})")]
     Truncated { field: Field, offset: usize },
     #[error("invalid {field} at offset {offset}: {reason}")]
-    Invalid { field: Field, offset: usize, reason: &'static str },
+    Invalid {
+        field: Field,
+        offset: usize,
+        reason: &'static str,
+    },
     #[error("compressed user data is not supported (TP-DCS at offset {offset})")]
     Compressed { offset: usize },
     #[error("{count} octet(s) left after the user data at offset {offset} (wrong TP-UDL?)")]
@@ -103,7 +113,11 @@ pub enum Error {
     #[error("invalid address: {reason}")]
     Address { reason: &'static str },
     #[error("character {character:?} at position {position} cannot be encoded as {encoding}")]
-    Unencodable { character: char, position: usize, encoding: &'static str },
+    Unencodable {
+        character: char,
+        position: usize,
+        encoding: &'static str,
+    },
     #[error("message needs {parts} parts, more than the 255 allowed")]
     TooLong { parts: usize },
     #[error("user data of {units} units exceeds the {max} a PDU holds")]
@@ -120,10 +134,26 @@ impl Error {
     /// The same error with decode offsets moved by `by` octets.
     fn shifted(self, by: usize) -> Error {
         match self {
-            Error::Truncated { field, offset } => Error::Truncated { field, offset: offset + by },
-            Error::Invalid { field, offset, reason } => Error::Invalid { field, offset: offset + by, reason },
-            Error::Compressed { offset } => Error::Compressed { offset: offset + by },
-            Error::Trailing { offset, count } => Error::Trailing { offset: offset + by, count },
+            Error::Truncated { field, offset } => Error::Truncated {
+                field,
+                offset: offset + by,
+            },
+            Error::Invalid {
+                field,
+                offset,
+                reason,
+            } => Error::Invalid {
+                field,
+                offset: offset + by,
+                reason,
+            },
+            Error::Compressed { offset } => Error::Compressed {
+                offset: offset + by,
+            },
+            Error::Trailing { offset, count } => Error::Trailing {
+                offset: offset + by,
+                count,
+            },
             other => other,
         }
     }
@@ -170,7 +200,9 @@ impl NationalLanguage {
     }
 
     pub fn from_id(id: u8) -> Option<NationalLanguage> {
-        NationalLanguage::ALL.get(usize::from(id).checked_sub(1)?).copied()
+        NationalLanguage::ALL
+            .get(usize::from(id).checked_sub(1)?)
+            .copied()
     }
 
     /// Spanish has only a single shift table.
@@ -235,13 +267,17 @@ impl FromStr for NationalLanguage {
 }
 
 /// How the user data is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Encoding {
     /// GSM 7-bit default alphabet and extension table.
+    #[default]
     Gsm7,
     /// GSM 7-bit with national language locking and/or single shift tables
     /// (at least one is `Some`).
-    Gsm7National { locking: Option<NationalLanguage>, single: Option<NationalLanguage> },
+    Gsm7National {
+        locking: Option<NationalLanguage>,
+        single: Option<NationalLanguage>,
+    },
     /// 8-bit data.
     Data8,
     /// UCS-2 (UTF-16 with surrogate pairs).
@@ -269,7 +305,11 @@ pub fn fuzz_decode(bytes: &[u8]) {
             // as out-of-range years may not be writable).
             if let Ok(again) = d.emit(with_smsc) {
                 let back = decode(&again, with_smsc);
-                assert_eq!(back.as_ref().ok(), Some(&d), "re-emitted PDU decodes differently");
+                assert_eq!(
+                    back.as_ref().ok(),
+                    Some(&d),
+                    "re-emitted PDU decodes differently"
+                );
             }
         }
     }

@@ -71,7 +71,11 @@ impl<T> Default for Reassembler<T> {
 impl<T> Reassembler<T> {
     /// A reassembler holding at most `groups_max` incomplete messages.
     pub fn new(groups_max: usize) -> Reassembler<T> {
-        Reassembler { groups: HashMap::new(), groups_max: groups_max.max(1), evicted: 0 }
+        Reassembler {
+            groups: HashMap::new(),
+            groups_max: groups_max.max(1),
+            evicted: 0,
+        }
     }
 
     /// Incomplete messages currently held.
@@ -86,14 +90,22 @@ impl<T> Reassembler<T> {
 
     /// Adds one part. Single-part messages (`total == 1`) complete at once.
     pub fn push(&mut self, sender: &str, concat: Concat, part: T, now: Instant) -> Outcome<T> {
-        let Concat { reference, total, sequence } = concat;
+        let Concat {
+            reference,
+            total,
+            sequence,
+        } = concat;
         if total == 0 || sequence == 0 || sequence > total {
             return Outcome::InvalidSequence;
         }
         if total == 1 {
             return Outcome::Complete(vec![part]);
         }
-        let key = Key { sender: sender.to_owned(), reference, total };
+        let key = Key {
+            sender: sender.to_owned(),
+            reference,
+            total,
+        };
         let mut mismatch = None;
         if !self.groups.contains_key(&key) {
             mismatch = self
@@ -106,7 +118,14 @@ impl<T> Reassembler<T> {
             }
             let mut parts = Vec::with_capacity(usize::from(total));
             parts.resize_with(usize::from(total), || None);
-            self.groups.insert(key.clone(), Group { parts, received: 0, first_seen: now });
+            self.groups.insert(
+                key.clone(),
+                Group {
+                    parts,
+                    received: 0,
+                    first_seen: now,
+                },
+            );
         }
         let Some(group) = self.groups.get_mut(&key) else {
             return Outcome::InvalidSequence;
@@ -118,17 +137,32 @@ impl<T> Reassembler<T> {
         *slot = Some(part);
         group.received += 1;
         if group.received == usize::from(total) {
-            let group = self.groups.remove(&key).map(|g| g.parts).unwrap_or_default();
+            let group = self
+                .groups
+                .remove(&key)
+                .map(|g| g.parts)
+                .unwrap_or_default();
             return Outcome::Complete(group.into_iter().flatten().collect());
         }
         match mismatch {
-            Some(existing) => Outcome::TotalMismatch { existing, got: total },
-            None => Outcome::Pending { received: group.received, total },
+            Some(existing) => Outcome::TotalMismatch {
+                existing,
+                got: total,
+            },
+            None => Outcome::Pending {
+                received: group.received,
+                total,
+            },
         }
     }
 
     fn evict_oldest(&mut self) {
-        if let Some(key) = self.groups.iter().min_by_key(|(_, g)| g.first_seen).map(|(k, _)| k.clone()) {
+        if let Some(key) = self
+            .groups
+            .iter()
+            .min_by_key(|(_, g)| g.first_seen)
+            .map(|(k, _)| k.clone())
+        {
             self.groups.remove(&key);
             self.evicted += 1;
         }
@@ -152,82 +186,14 @@ impl<T> Reassembler<T> {
                     .enumerate()
                     .filter_map(|(i, p)| p.map(|p| (i as u8 + 1, p)))
                     .collect();
-                out.push(Expired { sender: key.sender, reference: key.reference, total: key.total, parts });
+                out.push(Expired {
+                    sender: key.sender,
+                    reference: key.reference,
+                    total: key.total,
+                    parts,
+                });
             }
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn c(reference: u16, total: u8, sequence: u8) -> Concat {
-        Concat { reference, total, sequence }
-    }
-
-    #[test]
-    fn out_of_order_parts_complete_in_sequence_order() {
-        let now = Instant::now();
-        let mut r = Reassembler::default();
-        assert_eq!(r.push("+1", c(7, 3, 3), "c", now), Outcome::Pending { received: 1, total: 3 });
-        assert_eq!(r.push("+1", c(7, 3, 1), "a", now), Outcome::Pending { received: 2, total: 3 });
-        assert_eq!(r.push("+1", c(7, 3, 2), "b", now), Outcome::Complete(vec!["a", "b", "c"]));
-        assert_eq!(r.pending(), 0);
-    }
-
-    #[test]
-    fn a_duplicate_part_is_dropped() {
-        let now = Instant::now();
-        let mut r = Reassembler::default();
-        r.push("+1", c(7, 2, 1), "a", now);
-        assert_eq!(r.push("+1", c(7, 2, 1), "a again", now), Outcome::Duplicate);
-        assert_eq!(r.push("+1", c(7, 2, 2), "b", now), Outcome::Complete(vec!["a", "b"]));
-    }
-
-    #[test]
-    fn senders_and_sixteen_bit_references_keep_groups_apart() {
-        let now = Instant::now();
-        let mut r = Reassembler::default();
-        r.push("+1", c(0x1234, 2, 1), 1, now);
-        r.push("+2", c(0x1234, 2, 1), 2, now);
-        r.push("+1", c(0x34, 2, 1), 3, now);
-        assert_eq!(r.pending(), 3);
-        assert_eq!(r.push("+2", c(0x1234, 2, 2), 20, now), Outcome::Complete(vec![2, 20]));
-    }
-
-    #[test]
-    fn a_mismatched_total_is_reported() {
-        let now = Instant::now();
-        let mut r = Reassembler::default();
-        r.push("+1", c(9, 3, 1), "a", now);
-        assert_eq!(r.push("+1", c(9, 2, 2), "b", now), Outcome::TotalMismatch { existing: 3, got: 2 });
-        assert_eq!(r.pending(), 2);
-    }
-
-    #[test]
-    fn impossible_sequence_numbers_are_refused() {
-        let mut r = Reassembler::<&str>::default();
-        let now = Instant::now();
-        assert_eq!(r.push("+1", c(1, 2, 0), "x", now), Outcome::InvalidSequence);
-        assert_eq!(r.push("+1", c(1, 2, 3), "x", now), Outcome::InvalidSequence);
-        assert_eq!(r.push("+1", c(1, 0, 0), "x", now), Outcome::InvalidSequence);
-        assert_eq!(r.push("+1", c(1, 1, 1), "x", now), Outcome::Complete(vec!["x"]));
-    }
-
-    #[test]
-    fn stale_groups_expire_and_the_limit_evicts_the_oldest() {
-        let t0 = Instant::now();
-        let mut r = Reassembler::new(2);
-        r.push("+1", c(1, 2, 1), "a", t0);
-        r.push("+1", c(2, 2, 1), "b", t0 + Duration::from_secs(10));
-        r.push("+1", c(3, 2, 1), "c", t0 + Duration::from_secs(20));
-        assert_eq!((r.pending(), r.evicted()), (2, 1));
-        let gone = r.expire(t0 + Duration::from_secs(100), Duration::from_secs(85));
-        assert_eq!(gone.len(), 1);
-        assert_eq!(gone[0].reference, 2);
-        assert_eq!(gone[0].parts, vec![(1, "b")]);
-        assert_eq!(r.pending(), 1);
     }
 }

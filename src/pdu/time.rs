@@ -30,28 +30,49 @@ fn to_bcd(v: u32) -> u8 {
 }
 
 /// Parses a 7-octet timestamp at `buf[at..]`.
-pub(crate) fn parse_timestamp(buf: &[u8], at: usize, field: Field) -> Result<DateTime<FixedOffset>, Error> {
-    let b = buf
-        .get(at..at + TIMESTAMP_OCTETS)
-        .ok_or(Error::Truncated { field, offset: buf.len().min(at) })?;
+pub(crate) fn parse_timestamp(
+    buf: &[u8],
+    at: usize,
+    field: Field,
+) -> Result<DateTime<FixedOffset>, Error> {
+    let b = buf.get(at..at + TIMESTAMP_OCTETS).ok_or(Error::Truncated {
+        field,
+        offset: buf.len().min(at),
+    })?;
     let mut v = [0u32; 6];
     for (i, slot) in v.iter_mut().enumerate() {
-        *slot = bcd(b[i]).ok_or(Error::Invalid { field, offset: at + i, reason: "non-decimal semi-octet" })?;
+        *slot = bcd(b[i]).ok_or(Error::Invalid {
+            field,
+            offset: at + i,
+            reason: "non-decimal semi-octet",
+        })?;
     }
     let tz = b[6];
     let quarters = i32::from(tz & 0x07) * 10 + i32::from(tz >> 4);
     let quarters = if tz & 0x08 != 0 { -quarters } else { quarters };
-    let offset = FixedOffset::east_opt(quarters * 15 * 60)
-        .ok_or(Error::Invalid { field, offset: at + 6, reason: "time zone out of range" })?;
-    let date = NaiveDate::from_ymd_opt(2000 + v[0] as i32, v[1], v[2])
-        .ok_or(Error::Invalid { field, offset: at, reason: "no such date" })?;
-    let naive = date
-        .and_hms_opt(v[3], v[4], v[5])
-        .ok_or(Error::Invalid { field, offset: at + 3, reason: "no such time of day" })?;
+    let offset = FixedOffset::east_opt(quarters * 15 * 60).ok_or(Error::Invalid {
+        field,
+        offset: at + 6,
+        reason: "time zone out of range",
+    })?;
+    let date = NaiveDate::from_ymd_opt(2000 + v[0] as i32, v[1], v[2]).ok_or(Error::Invalid {
+        field,
+        offset: at,
+        reason: "no such date",
+    })?;
+    let naive = date.and_hms_opt(v[3], v[4], v[5]).ok_or(Error::Invalid {
+        field,
+        offset: at + 3,
+        reason: "no such time of day",
+    })?;
     naive
         .and_local_timezone(offset)
         .single()
-        .ok_or(Error::Invalid { field, offset: at, reason: "no such local time" })
+        .ok_or(Error::Invalid {
+            field,
+            offset: at,
+            reason: "no such local time",
+        })
 }
 
 /// Writes a 7-octet timestamp; the year must be 2000..=2099 and the offset
@@ -59,15 +80,21 @@ pub(crate) fn parse_timestamp(buf: &[u8], at: usize, field: Field) -> Result<Dat
 pub(crate) fn emit_timestamp(ts: &DateTime<FixedOffset>, out: &mut Vec<u8>) -> Result<(), Error> {
     let year = ts.year();
     if !(2000..=2099).contains(&year) {
-        return Err(Error::Timestamp { reason: "year outside 2000..=2099" });
+        return Err(Error::Timestamp {
+            reason: "year outside 2000..=2099",
+        });
     }
     let secs = ts.offset().local_minus_utc();
     if secs % (15 * 60) != 0 {
-        return Err(Error::Timestamp { reason: "time zone is not a whole number of quarter hours" });
+        return Err(Error::Timestamp {
+            reason: "time zone is not a whole number of quarter hours",
+        });
     }
     let quarters = secs / (15 * 60);
     if quarters.abs() > QUARTERS_MAX {
-        return Err(Error::Timestamp { reason: "time zone beyond ±19:45" });
+        return Err(Error::Timestamp {
+            reason: "time zone beyond ±19:45",
+        });
     }
     out.extend_from_slice(&[
         to_bcd(year as u32 - 2000),
@@ -146,7 +173,11 @@ impl Validity {
         Validity::Relative(relative_code(d))
     }
 
-    pub(crate) fn parse(buf: &[u8], at: usize, vpf: u8) -> Result<(Option<Validity>, usize), Error> {
+    pub(crate) fn parse(
+        buf: &[u8],
+        at: usize,
+        vpf: u8,
+    ) -> Result<(Option<Validity>, usize), Error> {
         let field = Field::ValidityPeriod;
         match vpf & 0b11 {
             0b00 => Ok((None, 0)),
@@ -155,9 +186,10 @@ impl Validity {
                 Ok((Some(Validity::Relative(v)), 1))
             }
             0b01 => {
-                let b = buf
-                    .get(at..at + TIMESTAMP_OCTETS)
-                    .ok_or(Error::Truncated { field, offset: buf.len().min(at) })?;
+                let b = buf.get(at..at + TIMESTAMP_OCTETS).ok_or(Error::Truncated {
+                    field,
+                    offset: buf.len().min(at),
+                })?;
                 let mut raw = [0u8; 7];
                 raw.copy_from_slice(b);
                 Ok((Some(Validity::Enhanced(raw)), TIMESTAMP_OCTETS))
@@ -192,7 +224,9 @@ pub fn relative_duration(v: u8) -> Duration {
 
 fn relative_code(d: Duration) -> u8 {
     // Codes are monotonic in duration: take the first that covers `d`.
-    (0..=255u8).find(|&v| relative_duration(v) >= d).unwrap_or(255)
+    (0..=255u8)
+        .find(|&v| relative_duration(v) >= d)
+        .unwrap_or(255)
 }
 
 #[cfg(test)]
@@ -207,7 +241,10 @@ mod tests {
     fn a_timestamp_with_plus_two_hours_decodes() {
         let b = hex::decode("31708241152480").unwrap();
         let t = parse_timestamp(&b, 0, Field::ServiceCentreTimestamp).unwrap();
-        assert_eq!(t.to_rfc3339(), "2013-07-28 14:51:42+02:00".replace(' ', "T"));
+        assert_eq!(
+            t.to_rfc3339(),
+            "2013-07-28 14:51:42+02:00".replace(' ', "T")
+        );
     }
 
     #[test]
@@ -237,12 +274,20 @@ mod tests {
         let b = hex::decode("00223100000000").unwrap(); // 2000-22-13
         assert_eq!(
             parse_timestamp(&b, 0, Field::DischargeTime),
-            Err(Error::Invalid { field: Field::DischargeTime, offset: 0, reason: "no such date" })
+            Err(Error::Invalid {
+                field: Field::DischargeTime,
+                offset: 0,
+                reason: "no such date"
+            })
         );
         let b = hex::decode("001031A0000000").unwrap();
         assert_eq!(
             parse_timestamp(&b, 0, Field::ServiceCentreTimestamp),
-            Err(Error::Invalid { field: Field::ServiceCentreTimestamp, offset: 3, reason: "non-decimal semi-octet" })
+            Err(Error::Invalid {
+                field: Field::ServiceCentreTimestamp,
+                offset: 3,
+                reason: "non-decimal semi-octet"
+            })
         );
     }
 
@@ -253,14 +298,26 @@ mod tests {
         assert_eq!(relative_duration(167), Duration::from_secs(24 * 3600));
         assert_eq!(relative_duration(0xAA), Duration::from_secs(4 * 86400));
         assert_eq!(relative_duration(255), Duration::from_secs(63 * 7 * 86400));
-        assert_eq!(Validity::relative_for(Duration::from_secs(4 * 86400)), Validity::Relative(0xAA));
-        assert_eq!(Validity::relative_for(Duration::from_secs(1)), Validity::Relative(0));
-        assert_eq!(Validity::relative_for(Duration::from_secs(u64::MAX)), Validity::Relative(255));
+        assert_eq!(
+            Validity::relative_for(Duration::from_secs(4 * 86400)),
+            Validity::Relative(0xAA)
+        );
+        assert_eq!(
+            Validity::relative_for(Duration::from_secs(1)),
+            Validity::Relative(0)
+        );
+        assert_eq!(
+            Validity::relative_for(Duration::from_secs(u64::MAX)),
+            Validity::Relative(255)
+        );
     }
 
     #[test]
     fn enhanced_validity_reads_seconds_and_hms_forms() {
-        assert_eq!(Validity::Enhanced([0x02, 30, 0, 0, 0, 0, 0]).duration(), Some(Duration::from_secs(30)));
+        assert_eq!(
+            Validity::Enhanced([0x02, 30, 0, 0, 0, 0, 0]).duration(),
+            Some(Duration::from_secs(30))
+        );
         assert_eq!(
             Validity::Enhanced([0x43, 0x10, 0x03, 0x50, 0, 0, 0]).duration(),
             Some(Duration::from_secs(3600 + 30 * 60 + 5))

@@ -26,12 +26,17 @@ const BIT_UDHI: u8 = 0x40;
 const BIT_RP: u8 = 0x80;
 
 fn byte(buf: &[u8], at: usize, field: Field) -> Result<u8, Error> {
-    buf.get(at).copied().ok_or(Error::Truncated { field, offset: at })
+    buf.get(at)
+        .copied()
+        .ok_or(Error::Truncated { field, offset: at })
 }
 
 fn no_trailing(buf: &[u8], at: usize) -> Result<(), Error> {
     if at < buf.len() {
-        return Err(Error::Trailing { offset: at, count: buf.len() - at });
+        return Err(Error::Trailing {
+            offset: at,
+            count: buf.len() - at,
+        });
     }
     Ok(())
 }
@@ -184,7 +189,11 @@ impl Tpdu {
             MTI_DELIVER => Deliver::parse(buf).map(Tpdu::Deliver),
             MTI_SUBMIT => Submit::parse(buf).map(Tpdu::Submit),
             MTI_STATUS_REPORT => StatusReport::parse(buf).map(Tpdu::StatusReport),
-            _ => Err(Error::Invalid { field: Field::FirstOctet, offset: 0, reason: "reserved message type (TP-MTI 11)" }),
+            _ => Err(Error::Invalid {
+                field: Field::FirstOctet,
+                offset: 0,
+                reason: "reserved message type (TP-MTI 11)",
+            }),
         }
     }
 
@@ -250,7 +259,11 @@ impl Deliver {
         let mut fo = MTI_DELIVER;
         fo |= if self.more_messages { 0 } else { BIT_MMS_RD };
         fo |= if self.loop_prevention { BIT_LP } else { 0 };
-        fo |= if self.status_report_indication { BIT_SRI_SRR_SRQ } else { 0 };
+        fo |= if self.status_report_indication {
+            BIT_SRI_SRR_SRQ
+        } else {
+            0
+        };
         fo |= if udhi { BIT_UDHI } else { 0 };
         fo |= if self.reply_path { BIT_RP } else { 0 };
         out[0] = fo;
@@ -313,9 +326,17 @@ impl Submit {
         }
         let udhi = self.user_data().emit(self.dcs, &mut out)?;
         let mut fo = MTI_SUBMIT;
-        fo |= if self.reject_duplicates { BIT_MMS_RD } else { 0 };
+        fo |= if self.reject_duplicates {
+            BIT_MMS_RD
+        } else {
+            0
+        };
         fo |= self.validity.as_ref().map_or(0, |v| v.vpf() << 3);
-        fo |= if self.status_report_request { BIT_SRI_SRR_SRQ } else { 0 };
+        fo |= if self.status_report_request {
+            BIT_SRI_SRR_SRQ
+        } else {
+            0
+        };
         fo |= if udhi { BIT_UDHI } else { 0 };
         fo |= if self.reply_path { BIT_RP } else { 0 };
         out[0] = fo;
@@ -388,7 +409,9 @@ impl StatusReport {
         time::emit_timestamp(&self.scts, &mut out)?;
         time::emit_timestamp(&self.discharge, &mut out)?;
         out.push(self.status);
-        let pi = u8::from(self.pid.is_some()) | u8::from(self.dcs.is_some()) << 1 | u8::from(self.user_data.is_some()) << 2;
+        let pi = u8::from(self.pid.is_some())
+            | u8::from(self.dcs.is_some()) << 1
+            | u8::from(self.user_data.is_some()) << 2;
         let mut udhi = false;
         if pi != 0 {
             out.push(pi);
@@ -424,7 +447,11 @@ pub struct Decoded {
 /// `+CMGR`, `+CMGL`, `+CMT` and `+CDS` use). Offsets in errors count from
 /// the start of `bytes`.
 pub fn decode(bytes: &[u8], with_smsc: bool) -> Result<Decoded, Error> {
-    let (smsc, skip) = if with_smsc { Address::parse_smsc(bytes)? } else { (None, 0) };
+    let (smsc, skip) = if with_smsc {
+        Address::parse_smsc(bytes)?
+    } else {
+        (None, 0)
+    };
     let tpdu = Tpdu::parse(&bytes[skip..]).map_err(|e| e.shifted(skip))?;
     Ok(Decoded { smsc, tpdu })
 }

@@ -66,12 +66,6 @@ pub struct UserData {
     pub header: Vec<InformationElement>,
 }
 
-impl Default for Encoding {
-    fn default() -> Encoding {
-        Encoding::Gsm7
-    }
-}
-
 /// Builds the header (UDHL first), or an empty vector when there is none.
 pub(crate) fn build_header(
     concat: Option<Concat>,
@@ -126,7 +120,10 @@ pub(crate) fn build_header(
 pub(crate) fn emit_septets(header: &[u8], septets: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
     let udl = gsm7::header_septets(header.len()) + septets.len();
     if udl > USER_DATA_SEPTETS_MAX {
-        return Err(Error::UserDataTooLong { units: udl, max: USER_DATA_SEPTETS_MAX });
+        return Err(Error::UserDataTooLong {
+            units: udl,
+            max: USER_DATA_SEPTETS_MAX,
+        });
     }
     out.push(udl as u8);
     gsm7::pack(header, septets, out);
@@ -137,7 +134,10 @@ pub(crate) fn emit_septets(header: &[u8], septets: &[u8], out: &mut Vec<u8>) -> 
 pub(crate) fn emit_octets(header: &[u8], payload: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
     let udl = header.len() + payload.len();
     if udl > USER_DATA_OCTETS_MAX {
-        return Err(Error::UserDataTooLong { units: udl, max: USER_DATA_OCTETS_MAX });
+        return Err(Error::UserDataTooLong {
+            units: udl,
+            max: USER_DATA_OCTETS_MAX,
+        });
     }
     out.push(udl as u8);
     out.extend_from_slice(header);
@@ -165,15 +165,22 @@ impl UserData {
     /// Checks that `encoding` agrees with the DCS alphabet.
     fn check_dcs(&self, dcs: Dcs) -> Result<(), Error> {
         let ok = match dcs.alphabet() {
-            DcsAlphabet::Gsm7 => matches!(self.encoding, Encoding::Gsm7 | Encoding::Gsm7National { .. }),
+            DcsAlphabet::Gsm7 => matches!(
+                self.encoding,
+                Encoding::Gsm7 | Encoding::Gsm7National { .. }
+            ),
             DcsAlphabet::Ucs2 => self.encoding == Encoding::Ucs2,
             DcsAlphabet::Data8 | DcsAlphabet::Reserved => self.encoding == Encoding::Data8,
         };
         if !ok {
-            return Err(Error::Mismatch { reason: "the encoding does not match the TP-DCS alphabet" });
+            return Err(Error::Mismatch {
+                reason: "the encoding does not match the TP-DCS alphabet",
+            });
         }
         if dcs.compressed() {
-            return Err(Error::Mismatch { reason: "compressed user data is not supported" });
+            return Err(Error::Mismatch {
+                reason: "compressed user data is not supported",
+            });
         }
         Ok(())
     }
@@ -183,15 +190,21 @@ impl UserData {
         self.check_dcs(dcs)?;
         let alphabet = self.alphabet();
         if !alphabet.is_valid() {
-            return Err(Error::Mismatch { reason: "that language has no locking shift table" });
+            return Err(Error::Mismatch {
+                reason: "that language has no locking shift table",
+            });
         }
         let header = build_header(self.concat, self.ports, alphabet, &self.header)?;
         match self.encoding {
             Encoding::Gsm7 | Encoding::Gsm7National { .. } => {
                 let mut septets = Vec::with_capacity(self.text.len());
-                alphabet.encode_into(&self.text, &mut septets).map_err(|(character, position)| {
-                    Error::Unencodable { character, position, encoding: self.encoding.as_str() }
-                })?;
+                alphabet.encode_into(&self.text, &mut septets).map_err(
+                    |(character, position)| Error::Unencodable {
+                        character,
+                        position,
+                        encoding: self.encoding.as_str(),
+                    },
+                )?;
                 emit_septets(&header, &septets, out)?;
             }
             Encoding::Ucs2 => {
@@ -207,38 +220,54 @@ impl UserData {
 
     /// Parses TP-UDL at `buf[at]` and the user data after it; returns the
     /// user data and the octets used.
-    pub(crate) fn parse(buf: &[u8], at: usize, udhi: bool, dcs: Dcs, dcs_at: usize) -> Result<(UserData, usize), Error> {
+    pub(crate) fn parse(
+        buf: &[u8],
+        at: usize,
+        udhi: bool,
+        dcs: Dcs,
+        dcs_at: usize,
+    ) -> Result<(UserData, usize), Error> {
         if dcs.compressed() {
             return Err(Error::Compressed { offset: dcs_at });
         }
-        let udl = usize::from(*buf.get(at).ok_or(Error::Truncated { field: Field::UserDataLength, offset: at })?);
+        let udl = usize::from(*buf.get(at).ok_or(Error::Truncated {
+            field: Field::UserDataLength,
+            offset: at,
+        })?);
         let gsm = dcs.alphabet() == DcsAlphabet::Gsm7;
         let octets = if gsm {
             if udl > USER_DATA_SEPTETS_MAX {
-                return Err(Error::Invalid { field: Field::UserDataLength, offset: at, reason: "more than 160 septets" });
+                return Err(Error::Invalid {
+                    field: Field::UserDataLength,
+                    offset: at,
+                    reason: "more than 160 septets",
+                });
             }
             (udl * 7).div_ceil(8)
         } else {
             if udl > USER_DATA_OCTETS_MAX {
-                return Err(Error::Invalid { field: Field::UserDataLength, offset: at, reason: "more than 140 octets" });
+                return Err(Error::Invalid {
+                    field: Field::UserDataLength,
+                    offset: at,
+                    reason: "more than 140 octets",
+                });
             }
             udl
         };
         let ud_at = at + 1;
-        let ud = buf
-            .get(ud_at..ud_at + octets)
-            .ok_or(Error::Truncated { field: Field::UserData, offset: buf.len().min(ud_at) })?;
+        let ud = buf.get(ud_at..ud_at + octets).ok_or(Error::Truncated {
+            field: Field::UserData,
+            offset: buf.len().min(ud_at),
+        })?;
         let mut out = UserData::default();
         let mut alphabet = Alphabet::DEFAULT;
         let mut header_len = 0;
         if udhi {
-            let udhl = usize::from(
-                *ud.first().ok_or(Error::Invalid {
-                    field: Field::UserDataHeader,
-                    offset: ud_at,
-                    reason: "TP-UDHI is set but there is no user data",
-                })?,
-            );
+            let udhl = usize::from(*ud.first().ok_or(Error::Invalid {
+                field: Field::UserDataHeader,
+                offset: ud_at,
+                reason: "TP-UDHI is set but there is no user data",
+            })?);
             header_len = udhl + 1;
             if header_len > ud.len() || (gsm && gsm7::header_septets(header_len) > udl) {
                 return Err(Error::Invalid {
@@ -250,11 +279,18 @@ impl UserData {
             parse_elements(&ud[1..header_len], ud_at + 1, gsm, &mut out, &mut alphabet)?;
         }
         if gsm {
-            let skip = if udhi { gsm7::header_septets(header_len) } else { 0 };
+            let skip = if udhi {
+                gsm7::header_septets(header_len)
+            } else {
+                0
+            };
             out.encoding = if alphabet == Alphabet::DEFAULT {
                 Encoding::Gsm7
             } else {
-                Encoding::Gsm7National { locking: alphabet.locking, single: alphabet.single }
+                Encoding::Gsm7National {
+                    locking: alphabet.locking,
+                    single: alphabet.single,
+                }
             };
             let mut text = String::with_capacity(udl);
             alphabet.decode(gsm7::unpack(ud, skip, udl - skip), &mut text);
@@ -269,8 +305,12 @@ impl UserData {
                 });
             }
             out.encoding = Encoding::Ucs2;
-            let units = body.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]]));
-            out.text = char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)).collect();
+            let units = body
+                .chunks_exact(2)
+                .map(|p| u16::from_be_bytes([p[0], p[1]]));
+            out.text = char::decode_utf16(units)
+                .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+                .collect();
         } else {
             out.encoding = Encoding::Data8;
             out.data = ud[header_len..].to_vec();
@@ -301,12 +341,24 @@ fn parse_elements(
         })?;
         i += 2 + len;
         let taken = match (id, data) {
-            (IEI_CONCAT_8, &[r, total, sequence]) if out.concat.is_none() && valid_seq(total, sequence) => {
-                out.concat = Some(Concat { reference: u16::from(r), total, sequence });
+            (IEI_CONCAT_8, &[r, total, sequence])
+                if out.concat.is_none() && valid_seq(total, sequence) =>
+            {
+                out.concat = Some(Concat {
+                    reference: u16::from(r),
+                    total,
+                    sequence,
+                });
                 true
             }
-            (IEI_CONCAT_16, &[r0, r1, total, sequence]) if out.concat.is_none() && valid_seq(total, sequence) => {
-                out.concat = Some(Concat { reference: u16::from_be_bytes([r0, r1]), total, sequence });
+            (IEI_CONCAT_16, &[r0, r1, total, sequence])
+                if out.concat.is_none() && valid_seq(total, sequence) =>
+            {
+                out.concat = Some(Concat {
+                    reference: u16::from_be_bytes([r0, r1]),
+                    total,
+                    sequence,
+                });
                 true
             }
             (IEI_PORTS_8, &[d, s]) if out.ports.is_none() => {
@@ -317,13 +369,15 @@ fn parse_elements(
                 out.ports = Some((u16::from_be_bytes([d0, d1]), u16::from_be_bytes([s0, s1])));
                 true
             }
-            (IEI_SINGLE_SHIFT, &[l]) if gsm && alphabet.single.is_none() => match NationalLanguage::from_id(l) {
-                Some(lang) => {
-                    alphabet.single = Some(lang);
-                    true
+            (IEI_SINGLE_SHIFT, &[l]) if gsm && alphabet.single.is_none() => {
+                match NationalLanguage::from_id(l) {
+                    Some(lang) => {
+                        alphabet.single = Some(lang);
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            },
+            }
             (IEI_LOCKING_SHIFT, &[l]) if gsm && alphabet.locking.is_none() => {
                 match NationalLanguage::from_id(l).filter(|lang| lang.has_locking_table()) {
                     Some(lang) => {
@@ -336,7 +390,10 @@ fn parse_elements(
             _ => false,
         };
         if !taken {
-            out.header.push(InformationElement { id, data: data.to_vec() });
+            out.header.push(InformationElement {
+                id,
+                data: data.to_vec(),
+            });
         }
     }
     Ok(())

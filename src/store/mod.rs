@@ -539,6 +539,13 @@ impl Store {
         self.read(move |c| ops::pick_next(c, &modem, now)).await
     }
 
+    /// [`Store::peek_next_part`] run on the calling thread (benches,
+    /// synchronous callers); blocks while another read is running.
+    pub fn peek_next_part_blocking(&self, modem: &str, now: DateTime<Utc>) -> Result<Option<i64>> {
+        let conn = self.inner.reader.lock().map_err(|_| Error::Closed)?;
+        ops::pick_next(&conn, modem, now)
+    }
+
     /// Records that the modem accepted a part (`+CMGS: <mr>`).
     pub async fn part_sent(
         &self,

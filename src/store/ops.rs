@@ -1035,46 +1035,30 @@ pub(crate) fn message_status(c: &Connection, id: i64) -> Result<Option<MessageSt
     else {
         return Ok(None);
     };
-    let raw: Vec<(
-        i64,
-        u8,
-        String,
-        u32,
-        Option<String>,
-        Option<u8>,
-        Option<u8>,
-        Option<String>,
-    )> = c
+    let raw: Vec<(String, PartStatus)> = c
         .prepare_cached(
             "SELECT id, seq, state, attempts, modem, mr, dr_status, reason FROM parts
              WHERE message_id = ?1 ORDER BY seq",
         )?
         .query_map([id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-            ))
+            let status = PartStatus {
+                part_id: r.get(0)?,
+                seq: r.get(1)?,
+                state: PartState::Unknown,
+                attempts: r.get(3)?,
+                modem: r.get(4)?,
+                message_reference: r.get(5)?,
+                report_status: r.get(6)?,
+                reason: r.get(7)?,
+            };
+            Ok((r.get(2)?, status))
         })?
         .collect::<std::result::Result<_, _>>()?;
     let parts = raw
         .into_iter()
-        .map(|(part_id, seq, state, attempts, modem, mr, dr, reason)| {
-            Ok(PartStatus {
-                part_id,
-                seq,
-                state: part_state(part_id, &state)?,
-                attempts,
-                modem,
-                message_reference: mr,
-                report_status: dr,
-                reason,
-            })
+        .map(|(state, mut p)| {
+            p.state = part_state(p.part_id, &state)?;
+            Ok(p)
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Some(MessageStatus {

@@ -233,3 +233,38 @@ async fn a_database_from_a_newer_gsmq_is_refused_not_touched() {
     assert!(matches!(err, Error::SchemaTooNew { .. }), "{err}");
     assert!(file.exists());
 }
+
+#[tokio::test]
+async fn a_v1_database_file_is_upgraded_on_open_and_its_outbox_keeps_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cfg(dir.path());
+    std::fs::create_dir_all(dir.path().join("db")).unwrap();
+    let file = dir.path().join("db").join(open::FILE_NAME);
+    let submit = Utc::now() - chrono::Duration::minutes(5);
+    {
+        let mut conn = rusqlite::Connection::open(&file).unwrap();
+        schema::migrate_to(&mut conn, 1).unwrap();
+        conn.execute(
+            "INSERT INTO messages (id, client, recipient, body, encoding, priority, report, state,
+                 parts_total, parts_sent, created_ms, updated_ms)
+             VALUES (1, 'dev', '+4917012345678', 'hi', 'gsm7', 0, 1, 'sent', 1, 1, ?1, ?1)",
+            [submit.timestamp_millis()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO parts (message_id, seq, tpdu, state, priority, due_ms, modem, mr, submit_ms)
+             VALUES (1, 0, x'01', 'sent', 0, ?1, 'm1', 77, ?1)",
+            [submit.timestamp_millis()],
+        )
+        .unwrap();
+    }
+    let store = Store::open(&c, &RetryConfig::default()).unwrap();
+    let part = store
+        .status_report("m1", 77, "+4917012345678", 0, Utc::now())
+        .await
+        .unwrap();
+    assert!(part.is_some());
+    let m = store.message(1).await.unwrap().unwrap();
+    assert_eq!(m.state, MessageState::Delivered);
+    assert_eq!(m.parts[0].report_status, Some(0));
+}

@@ -1,0 +1,184 @@
+//! The gateway's [`Backend`]: the SQLite outbox/inbox behind
+//! [`crate::store::Store`]. Received PDUs are decoded with [`crate::pdu`]
+//! here, and every method returns only after the store committed.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use tokio::sync::watch;
+
+use super::{Backend, BoxFuture, Error, FailClass, ModemState, OutPart, Result, StatusReport};
+use crate::pdu;
+use crate::store::{self, ErrorClass, FailOutcome, InboundPart, Store};
+
+/// Maps the driver's failure class onto the store's.
+pub fn error_class(class: FailClass) -> ErrorClass {
+    match class {
+        FailClass::Transient => ErrorClass::Transient,
+        FailClass::PermanentRecipient => ErrorClass::PermanentRecipient,
+        FailClass::PermanentSim => ErrorClass::PermanentSim,
+        FailClass::Reinit => ErrorClass::Reinit,
+    }
+}
+
+fn backend_err(e: store::Error) -> Error {
+    Error::Backend(e.to_string())
+}
+
+/// Decodes a received SMS-DELIVER (with SMSC prefix) into the store's
+/// inbound part. Undecodable PDUs are kept raw (never dropped) with the
+/// encoding `"undecodable"`.
+pub fn inbound_part(modem: &str, pdu: &[u8], now: chrono::DateTime<Utc>) -> InboundPart {
+    match pdu::decode(pdu, true) {
+        Ok(pdu::Decoded {
+            tpdu: pdu::Tpdu::Deliver(d),
+            ..
+        }) => InboundPart {
+            modem: modem.to_string(),
+            sender: d.originator.to_string(),
+            concat: d.concat.map(|c| (c.reference, c.total, c.sequence)),
+            text: d.text,
+            encoding: d.encoding.as_str().to_string(),
+            raw_pdu: pdu.to_vec(),
+            sent_at: Some(d.scts),
+            received_at: now,
+        },
+        _ => InboundPart {
+            modem: modem.to_string(),
+            sender: String::new(),
+            concat: None,
+            text: String::new(),
+            encoding: "undecodable".into(),
+            raw_pdu: pdu.to_vec(),
+            sent_at: None,
+            received_at: now,
+        },
+    }
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct StoreBackend {
+    store: Store,
+    changes: watch::Sender<u64>,
+    states: watch::Sender<BTreeMap<String, ModemState>>,
+}
+
+impl StoreBackend {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            changes: watch::channel(0).0,
+            states: watch::channel(BTreeMap::new()).0,
+        }
+    }
+
+    /// The store behind this backend.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Call after enqueueing: wakes idle runners at once.
+    pub fn notify_queued(&self) {
+        self.changes.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// Latest state of every modem (for the API's modem-state topics).
+    pub fn states(&self) -> watch::Receiver<BTreeMap<String, ModemState>> {
+        self.states.subscribe()
+    }
+}
+
+impl Backend for StoreBackend {
+    fn next_part<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, Result<Option<OutPart>>> {
+        Box::pin(async move {
+            let leased = self
+                .store
+                .lease_next_part(modem, Utc::now())
+                .await
+                .map_err(backend_err)?;
+            Ok(leased.map(|p| OutPart {
+                part_id: p.part_id,
+                tpdu: p.tpdu,
+                to: p.to,
+            }))
+        })
+    }
+
+    fn part_sent<'a>(&'a self, _modem: &'a str, part_id: i64, mr: u8) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            self.store
+                .part_sent(part_id, mr, Utc::now())
+                .await
+                .map_err(backend_err)
+        })
+    }
+
+    fn part_failed<'a>(
+        &'a self,
+        modem: &'a str,
+        part_id: i64,
+        class: FailClass,
+        reason: String,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let outcome = self
+                .store
+                .part_failed(part_id, error_class(class), reason, Utc::now())
+                .await
+                .map_err(backend_err)?;
+            if let FailOutcome::Retry {
+                next_attempt_at, ..
+            } = &outcome
+            {
+                tracing::debug!(modem, part_id, %next_attempt_at, "part requeued");
+            }
+            // Another modem may take it over.
+            self.notify_queued();
+            Ok(())
+        })
+    }
+
+    fn inbound<'a>(&'a self, modem: &'a str, pdu: &'a [u8]) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let part = inbound_part(modem, pdu, Utc::now());
+            self.store
+                .store_inbound_part(part)
+                .await
+                .map_err(backend_err)?;
+            Ok(())
+        })
+    }
+
+    fn status_report(&self, report: StatusReport) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            let matched = self
+                .store
+                .status_report(
+                    &report.modem,
+                    report.message_reference,
+                    &report.recipient,
+                    report.status,
+                    Utc::now(),
+                )
+                .await
+                .map_err(backend_err)?;
+            if matched.is_none() {
+                tracing::info!(modem = %report.modem, mr = report.message_reference, recipient = %report.recipient, "status report matched no part");
+            }
+            Ok(())
+        })
+    }
+
+    fn state_changed(&self, state: ModemState) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.states.send_modify(|m| {
+                m.insert(state.name.clone(), state);
+            });
+        })
+    }
+
+    fn queue_changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+}

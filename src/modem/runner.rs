@@ -1,0 +1,412 @@
+//! One task per modem: owns the serial port (the only importer of
+//! tokio-serial), drives a [`Session`] with bytes and time, and performs the
+//! session's events against the [`Backend`].
+//!
+//! Guarantees:
+//! - The link driver ([`ModemRunner::drive`]) is generic over
+//!   `AsyncRead + AsyncWrite`, so tests use a PTY or an in-memory duplex.
+//! - A serial EOF or I/O error (unplug) fails the part in flight back to the
+//!   queue and reopens the port with backoff until it comes back.
+//! - A received message is reported committed to the session only after
+//!   [`Backend::inbound`] returned `Ok`.
+//! - A hung modem only ever blocks its own task.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::session::{Input, Output, Session, SessionConfig, SessionEvent};
+use super::{Backend, BoxFuture, ModemState, ModemStatus, StatusReport};
+
+/// A byte stream to a modem.
+pub trait Port: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Port for T {}
+
+/// Opens (and reopens) the port of one modem.
+pub trait PortOpener: Send + Sync + 'static {
+    /// Opens the port; called again after every close.
+    fn open(&self) -> BoxFuture<'_, std::io::Result<Box<dyn Port>>>;
+    /// For logs.
+    fn describe(&self) -> String;
+}
+
+/// Opens a serial device (or a PTY) by path with tokio-serial. A by-id
+/// symlink is resolved at every open, so a modem that comes back under a
+/// new tty name is found again.
+#[derive(Debug, Clone)]
+pub struct SerialOpener {
+    pub path: std::path::PathBuf,
+    pub baud: u32,
+}
+
+impl PortOpener for SerialOpener {
+    fn open(&self) -> BoxFuture<'_, std::io::Result<Box<dyn Port>>> {
+        Box::pin(async move {
+            use tokio_serial::SerialPortBuilderExt;
+            let path = std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
+            let port = tokio_serial::new(path.to_string_lossy(), self.baud)
+                .open_native_async()
+                .map_err(std::io::Error::other)?;
+            Ok(Box::new(port) as Box<dyn Port>)
+        })
+    }
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+/// A USSD request for a runner.
+#[derive(Debug)]
+pub struct UssdRequest {
+    pub code: String,
+    pub reply: oneshot::Sender<std::result::Result<String, String>>,
+}
+
+/// The handle to a running modem: its state and a USSD channel.
+#[derive(Debug, Clone)]
+pub struct ModemHandle {
+    name: String,
+    state: watch::Receiver<ModemState>,
+    ussd: mpsc::Sender<UssdRequest>,
+}
+
+impl ModemHandle {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The latest state.
+    pub fn state(&self) -> ModemState {
+        self.state.borrow().clone()
+    }
+    /// A receiver that sees every state change.
+    pub fn watch(&self) -> watch::Receiver<ModemState> {
+        self.state.clone()
+    }
+    /// Runs a USSD code, serialised with the modem's SMS traffic.
+    pub async fn ussd(&self, code: &str) -> std::result::Result<String, String> {
+        let (tx, rx) = oneshot::channel();
+        self.ussd
+            .send(UssdRequest {
+                code: code.to_string(),
+                reply: tx,
+            })
+            .await
+            .map_err(|_| "modem stopped".to_string())?;
+        rx.await.map_err(|_| "modem stopped".to_string())?
+    }
+}
+
+/// Why [`ModemRunner::drive`] returned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LinkEnd {
+    /// Shutdown was requested.
+    Cancelled,
+    /// The port closed (EOF, I/O error) or the session asked for a reopen.
+    Closed(String),
+}
+
+/// Runner tunables.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    pub session: SessionConfig,
+    /// How often an idle runner asks the backend anyway (scheduled and
+    /// backed-off parts have no wake-up).
+    pub idle_poll: Duration,
+    /// First and maximum delay between reopen attempts.
+    pub reopen_min: Duration,
+    pub reopen_max: Duration,
+}
+
+impl RunnerConfig {
+    pub fn new(session: SessionConfig) -> Self {
+        Self {
+            session,
+            idle_poll: Duration::from_millis(500),
+            reopen_min: Duration::from_millis(200),
+            reopen_max: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The task that owns one modem's port.
+pub struct ModemRunner {
+    name: String,
+    cfg: RunnerConfig,
+    backend: Arc<dyn Backend>,
+    opener: Box<dyn PortOpener>,
+    cancel: CancellationToken,
+    session: Session,
+    state_tx: watch::Sender<ModemState>,
+    ussd_rx: mpsc::Receiver<UssdRequest>,
+    ussd_pending:
+        std::collections::HashMap<u64, oneshot::Sender<std::result::Result<String, String>>>,
+    next_ussd: u64,
+    in_flight: usize,
+}
+
+impl std::fmt::Debug for ModemRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModemRunner")
+            .field("name", &self.name)
+            .field("port", &self.opener.describe())
+            .finish()
+    }
+}
+
+impl ModemRunner {
+    /// A runner plus the handle to talk to it.
+    pub fn new(
+        cfg: RunnerConfig,
+        backend: Arc<dyn Backend>,
+        opener: Box<dyn PortOpener>,
+        cancel: CancellationToken,
+    ) -> (ModemRunner, ModemHandle) {
+        let name = cfg.session.name.clone();
+        let (state_tx, state_rx) = watch::channel(ModemState::new(&name));
+        let (ussd_tx, ussd_rx) = mpsc::channel(16);
+        let session = Session::new(cfg.session.clone(), Instant::now().into_std());
+        let runner = ModemRunner {
+            name: name.clone(),
+            cfg,
+            backend,
+            opener,
+            cancel,
+            session,
+            state_tx,
+            ussd_rx,
+            ussd_pending: Default::default(),
+            next_ussd: 1,
+            in_flight: 0,
+        };
+        let handle = ModemHandle {
+            name,
+            state: state_rx,
+            ussd: ussd_tx,
+        };
+        (runner, handle)
+    }
+
+    /// Opens the port, drives the modem, reopens with backoff after every
+    /// close; returns only on cancellation.
+    pub async fn run(mut self) {
+        let mut backoff = self.cfg.reopen_min;
+        loop {
+            if self.cancel.is_cancelled() {
+                return;
+            }
+            let opened = tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                r = self.opener.open() => r,
+            };
+            match opened {
+                Ok(port) => {
+                    tracing::info!(modem = %self.name, port = %self.opener.describe(), "port open");
+                    let started = Instant::now();
+                    match self.drive(port).await {
+                        LinkEnd::Cancelled => return,
+                        LinkEnd::Closed(reason) => {
+                            tracing::warn!(modem = %self.name, %reason, "link closed");
+                        }
+                    }
+                    if started.elapsed() > Duration::from_secs(30) {
+                        backoff = self.cfg.reopen_min;
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(modem = %self.name, port = %self.opener.describe(), error = %e, "open failed");
+                }
+            }
+            tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(self.cfg.reopen_max);
+        }
+    }
+
+    /// Drives one open link until it closes or shutdown is requested.
+    pub async fn drive<P: AsyncRead + AsyncWrite + Unpin + Send>(&mut self, port: P) -> LinkEnd {
+        let (mut rd, mut wr) = tokio::io::split(port);
+        let mut changes = self.backend.queue_changes();
+        let mut buf = vec![0u8; 4096];
+        let mut want_poll = true;
+        let mut next_poll = Instant::now();
+        self.input(Input::Opened);
+        loop {
+            // Drain the session: writes and events, until it wants a timer.
+            let deadline = loop {
+                match self.session.poll_output() {
+                    Output::Transmit(bytes) => {
+                        tracing::trace!(modem = %self.name, tx = %String::from_utf8_lossy(&bytes).escape_debug(), "write");
+                        let w = async {
+                            wr.write_all(&bytes).await?;
+                            wr.flush().await
+                        };
+                        if let Err(e) = w.await {
+                            return self.close(format!("write: {e}")).await;
+                        }
+                    }
+                    Output::Event(ev) => {
+                        if let Some(end) = self.on_event(ev).await {
+                            return self.close(end).await;
+                        }
+                    }
+                    Output::Timeout(t) => break Instant::from_std(t),
+                }
+            };
+            if self.session.wants_part() && want_poll {
+                changes.borrow_and_update();
+                match self.backend.next_part(&self.name).await {
+                    Ok(Some(part)) => {
+                        self.in_flight = 1;
+                        self.input(Input::Send(part));
+                    }
+                    Ok(None) => {
+                        want_poll = false;
+                        next_poll = Instant::now() + self.cfg.idle_poll;
+                        self.input(Input::Idle);
+                    }
+                    Err(e) => {
+                        tracing::warn!(modem = %self.name, error = %e, "next_part failed");
+                        want_poll = false;
+                        next_poll = Instant::now() + self.cfg.idle_poll;
+                    }
+                }
+                continue;
+            }
+            tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => {
+                    self.input(Input::Closed("shutdown".into()));
+                    self.settle_events().await;
+                    return LinkEnd::Cancelled;
+                }
+                r = rd.read(&mut buf) => match r {
+                    Ok(0) => return self.close("EOF".into()).await,
+                    Ok(n) => {
+                        tracing::trace!(modem = %self.name, rx = %String::from_utf8_lossy(&buf[..n]).escape_debug(), "read");
+                        self.input(Input::Received(&buf[..n]))
+                    }
+                    Err(e) => return self.close(format!("read: {e}")).await,
+                },
+                _ = tokio::time::sleep_until(deadline) => self.input(Input::Tick),
+                r = changes.changed() => {
+                    if r.is_ok() {
+                        want_poll = true;
+                    }
+                }
+                _ = tokio::time::sleep_until(next_poll), if !want_poll => want_poll = true,
+                Some(req) = self.ussd_rx.recv() => {
+                    let id = self.next_ussd;
+                    self.next_ussd += 1;
+                    self.ussd_pending.insert(id, req.reply);
+                    self.input(Input::Ussd { id, code: req.code });
+                }
+            }
+        }
+    }
+
+    fn input(&mut self, input: Input<'_>) {
+        self.session.handle_input(Instant::now().into_std(), input);
+    }
+
+    /// Tells the session the port is gone and settles its events (failed
+    /// parts go back to the queue).
+    async fn close(&mut self, reason: String) -> LinkEnd {
+        self.input(Input::Closed(reason.clone()));
+        self.settle_events().await;
+        LinkEnd::Closed(reason)
+    }
+
+    async fn settle_events(&mut self) {
+        loop {
+            match self.session.poll_output() {
+                Output::Event(ev) => {
+                    let _ = self.on_event(ev).await;
+                }
+                Output::Transmit(_) => {}
+                Output::Timeout(_) => return,
+            }
+        }
+    }
+
+    /// Performs one session event; `Some(reason)` closes the link.
+    async fn on_event(&mut self, ev: SessionEvent) -> Option<String> {
+        match ev {
+            SessionEvent::PartSent { part_id, mr } => {
+                self.in_flight = 0;
+                if let Err(e) = self.backend.part_sent(&self.name, part_id, mr).await {
+                    tracing::error!(modem = %self.name, part_id, error = %e, "recording a sent part failed");
+                }
+            }
+            SessionEvent::PartFailed {
+                part_id,
+                class,
+                reason,
+            } => {
+                self.in_flight = 0;
+                tracing::info!(modem = %self.name, part_id, ?class, %reason, "part failed");
+                if let Err(e) = self
+                    .backend
+                    .part_failed(&self.name, part_id, class, reason)
+                    .await
+                {
+                    tracing::error!(modem = %self.name, part_id, error = %e, "recording a failed part failed");
+                }
+            }
+            SessionEvent::Inbound { token, pdu, source } => {
+                let committed = self.inbound(&pdu).await;
+                if let Err(e) = &committed {
+                    tracing::warn!(modem = %self.name, ?source, error = %e, "inbound message not committed");
+                }
+                self.input(if committed.is_ok() {
+                    Input::Committed(token)
+                } else {
+                    Input::CommitFailed(token)
+                });
+            }
+            SessionEvent::State(state) => {
+                let mut state = *state;
+                state.queue = self.in_flight;
+                if state.status != ModemStatus::Ready {
+                    tracing::info!(modem = %self.name, status = ?state.status, "modem state");
+                }
+                self.state_tx.send_replace(state.clone());
+                self.backend.state_changed(state).await;
+            }
+            SessionEvent::UssdReply { id, result } => {
+                if let Some(tx) = self.ussd_pending.remove(&id) {
+                    let _ = tx.send(result);
+                }
+            }
+            SessionEvent::Reopen { reason } => return Some(reason),
+        }
+        None
+    }
+
+    /// Routes a received PDU: delivery reports to
+    /// [`Backend::status_report`], everything else to [`Backend::inbound`].
+    async fn inbound(&self, pdu: &[u8]) -> super::Result<()> {
+        match crate::pdu::decode(pdu, true) {
+            Ok(crate::pdu::Decoded {
+                tpdu: crate::pdu::Tpdu::StatusReport(sr),
+                ..
+            }) => {
+                self.backend
+                    .status_report(StatusReport {
+                        modem: self.name.clone(),
+                        message_reference: sr.message_reference,
+                        recipient: sr.recipient.to_string(),
+                        status: sr.status,
+                    })
+                    .await
+            }
+            // Deliver PDUs, and anything undecodable, go to the inbox.
+            _ => self.backend.inbound(&self.name, pdu).await,
+        }
+    }
+}
