@@ -13,6 +13,7 @@ pub mod config;
 pub mod daemon;
 pub mod gateway;
 pub mod mms;
+pub mod mmsc;
 pub mod modem;
 pub mod pdu;
 pub mod service;

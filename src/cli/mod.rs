@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod at;
 mod daemon;
+mod mms;
 mod pdu;
 pub mod send;
 mod sim;
@@ -36,6 +37,8 @@ pub enum Command {
     At(at::AtArgs),
     /// Run simulated modems on pseudo-terminals (see docs/sim.md).
     Sim(sim::SimArgs),
+    /// MMS tools: decode a binary MMS PDU or WAP push (`gsmq mms decode --help`).
+    Mms(mms::MmsArgs),
     /// Print an argon2 password hash for a `[[user]]` entry.
     Passwd {
         /// The password; read from stdin when absent.
@@ -62,6 +65,7 @@ impl Cli {
             Command::Pdu { command } => pdu::run(command),
             Command::Sim(args) => sim::run_sim(args),
             Command::Send(args) => send::run(*args),
+            Command::Mms(args) => mms::run(args),
         }
     }
 }
