@@ -71,7 +71,41 @@ struct Device {
     start: Instant,
 }
 
+/// The client's caller-provided buffers.
+struct Buffers {
+    tx: [u8; TX_BUFFER_LEN],
+    rx: [u8; RX_BUFFER_LEN],
+    inflight: [u8; INFLIGHT_BUFFER_LEN],
+}
+
+impl Buffers {
+    fn new() -> Self {
+        Buffers {
+            tx: [0; TX_BUFFER_LEN],
+            rx: [0; RX_BUFFER_LEN],
+            inflight: [0; INFLIGHT_BUFFER_LEN],
+        }
+    }
+
+    /// A client logging in as `pump` with `password`.
+    fn client<'b>(&'b mut self, password: &'b [u8]) -> Client<'b> {
+        let mut cfg = ClientConfig::new("pump-uart");
+        cfg.username = Some("pump");
+        cfg.password = Some(password);
+        Client::new(cfg, &mut self.tx, &mut self.rx, &mut self.inflight)
+    }
+}
+
 impl Device {
+    fn new(io: DuplexStream) -> Self {
+        Device {
+            io,
+            decoder: framing::Decoder::new(),
+            pending: Vec::new(),
+            start: Instant::now(),
+        }
+    }
+
     fn now_ms(&self) -> u64 {
         self.start.elapsed().as_millis() as u64
     }
@@ -158,21 +192,9 @@ fn start_bridge(broker: &Broker) -> (DuplexStream, Arc<gsmq::bridge::Stats>, Can
 async fn a_uart_device_logs_in_subscribes_and_publishes_through_the_bridge() {
     let broker = broker().await;
     let (io, stats, cancel) = start_bridge(&broker);
-    let (mut tx, mut rx, mut inflight) = (
-        [0u8; TX_BUFFER_LEN],
-        [0u8; RX_BUFFER_LEN],
-        [0u8; INFLIGHT_BUFFER_LEN],
-    );
-    let mut cfg = ClientConfig::new("pump-uart");
-    cfg.username = Some("pump");
-    cfg.password = Some(b"pump-pw");
-    let mut client = Client::new(cfg, &mut tx, &mut rx, &mut inflight);
-    let mut dev = Device {
-        io,
-        decoder: framing::Decoder::new(),
-        pending: Vec::new(),
-        start: Instant::now(),
-    };
+    let mut buffers = Buffers::new();
+    let mut client = buffers.client(b"pump-pw");
+    let mut dev = Device::new(io);
 
     client.connect(dev.now_ms()).unwrap();
     assert_eq!(dev.until(&mut client, |_| true).await, Seen::Connected);
@@ -221,21 +243,9 @@ async fn a_uart_device_logs_in_subscribes_and_publishes_through_the_bridge() {
 async fn a_wrong_password_over_the_bridge_is_refused_with_a_connack_code() {
     let broker = broker().await;
     let (io, _stats, cancel) = start_bridge(&broker);
-    let (mut tx, mut rx, mut inflight) = (
-        [0u8; TX_BUFFER_LEN],
-        [0u8; RX_BUFFER_LEN],
-        [0u8; INFLIGHT_BUFFER_LEN],
-    );
-    let mut cfg = ClientConfig::new("pump-uart");
-    cfg.username = Some("pump");
-    cfg.password = Some(b"wrong");
-    let mut client = Client::new(cfg, &mut tx, &mut rx, &mut inflight);
-    let mut dev = Device {
-        io,
-        decoder: framing::Decoder::new(),
-        pending: Vec::new(),
-        start: Instant::now(),
-    };
+    let mut buffers = Buffers::new();
+    let mut client = buffers.client(b"wrong");
+    let mut dev = Device::new(io);
     client.connect(dev.now_ms()).unwrap();
     match dev.until(&mut client, |_| true).await {
         Seen::Refused(e) => assert!(e.contains("ConnectionRefused"), "{e}"),
@@ -254,21 +264,9 @@ async fn corrupt_frames_are_counted_and_the_link_keeps_working() {
     bad[1] ^= 0x55;
     io.write_all(&bad).await.unwrap();
 
-    let (mut tx, mut rx, mut inflight) = (
-        [0u8; TX_BUFFER_LEN],
-        [0u8; RX_BUFFER_LEN],
-        [0u8; INFLIGHT_BUFFER_LEN],
-    );
-    let mut cfg = ClientConfig::new("pump-uart");
-    cfg.username = Some("pump");
-    cfg.password = Some(b"pump-pw");
-    let mut client = Client::new(cfg, &mut tx, &mut rx, &mut inflight);
-    let mut dev = Device {
-        io,
-        decoder: framing::Decoder::new(),
-        pending: Vec::new(),
-        start: Instant::now(),
-    };
+    let mut buffers = Buffers::new();
+    let mut client = buffers.client(b"pump-pw");
+    let mut dev = Device::new(io);
     client.connect(dev.now_ms()).unwrap();
     assert_eq!(dev.until(&mut client, |_| true).await, Seen::Connected);
     assert_eq!(stats.bad_frames.load(Ordering::Relaxed), 2);
