@@ -121,13 +121,19 @@ fn child(dir: PathBuf) {
                 let mut rng = StdRng::seed_from_u64(seed ^ (0x100 + w as u64));
                 let mut mr: u8 = 0;
                 loop {
-                    // Draining ignores backoff so the run ends promptly.
-                    let now = if drain {
-                        Utc::now() + chrono::Duration::hours(1)
+                    // Draining leases an hour ahead so backoff never holds a
+                    // part back; failures are recorded at the real time so a
+                    // retried part is always due for the worker's next lease
+                    // (the only worker that can requeue a part is the one
+                    // holding it, and it always leases again).
+                    let now = Utc::now();
+                    let lease_at = if drain {
+                        now + chrono::Duration::hours(1)
                     } else {
-                        Utc::now()
+                        now
                     };
-                    let Some(part) = store.lease_next_part(modem, now).await.expect("lease") else {
+                    let Some(part) = store.lease_next_part(modem, lease_at).await.expect("lease")
+                    else {
                         if drain {
                             return;
                         }
