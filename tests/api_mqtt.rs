@@ -289,6 +289,60 @@ async fn the_rate_limit_and_the_daily_quota_are_enforced_per_user() {
 }
 
 #[tokio::test]
+async fn the_daily_quota_survives_a_restart_and_a_retry_still_gets_its_message() {
+    let h = api_support::hash(api_support::PASSWORD);
+    let extra = format!(
+        "[[user]]\nname = \"capped\"\npassword_hash = \"{h}\"\npermissions = [\"send\"]\ndaily_quota = 3\n"
+    );
+    let gw = Gateway::start("", &extra).await;
+    let mut capped = user(&gw, "capped").await;
+    let two_parts = "y".repeat(200);
+    let first = send(
+        &mut capped,
+        &gw,
+        "capped",
+        json!({"id": "q1", "to": "+491711234567", "text": two_parts}),
+    )
+    .await;
+    assert_eq!(first["parts"], 2, "{first}");
+    drop(capped);
+
+    let gw = gw.restart().await;
+    let mut capped = user(&gw, "capped").await;
+    // Two parts were used before the restart: two more do not fit.
+    let r = send(
+        &mut capped,
+        &gw,
+        "capped",
+        json!({"id": "q2", "to": "+491711234567", "text": two_parts}),
+    )
+    .await;
+    assert_eq!(r["error"]["code"], "quota_exceeded", "{r}");
+    // A retry of the first request is answered as the duplicate it is,
+    // even though its parts would not fit the quota again.
+    let r = send(
+        &mut capped,
+        &gw,
+        "capped",
+        json!({"id": "q1", "to": "+491711234567", "text": two_parts}),
+    )
+    .await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["duplicate"], true, "{r}");
+    assert_eq!(r["message_id"], first["message_id"], "{r}");
+    // One part still fits.
+    let r = send(
+        &mut capped,
+        &gw,
+        "capped",
+        json!({"to": "+491711234567", "text": "z"}),
+    )
+    .await;
+    assert_eq!(r["ok"], true, "{r}");
+    gw.stop().await;
+}
+
+#[tokio::test]
 async fn a_store_that_cannot_write_is_storage_unavailable() {
     let gw = Gateway::start("", "").await;
     let mut alice = user(&gw, "alice").await;

@@ -25,7 +25,7 @@ fn encode(p: &Packet<'_>) -> Vec<u8> {
 
 fn rm_read(bytes: &[u8]) -> rm::Packet {
     let mut b = BytesMut::from(bytes);
-    let p = rm::read(&mut b, 1 << 20).expect("rumqttc decodes our packet");
+    let p = rm::Packet::read(&mut b, 1 << 20).expect("rumqttc decodes our packet");
     assert!(b.is_empty(), "rumqttc left {} bytes", b.len());
     p
 }
@@ -283,7 +283,7 @@ fn the_clients_own_output_decodes_in_rumqttc() {
     let mut stream = BytesMut::from(client.transmit());
     let mut got = Vec::new();
     while !stream.is_empty() {
-        got.push(rm::read(&mut stream, 4096).unwrap());
+        got.push(rm::Packet::read(&mut stream, 4096).unwrap());
     }
     assert_eq!(got.len(), 3);
     let rm::Packet::Connect(c) = &got[0] else {

@@ -281,6 +281,14 @@ impl Api {
             })
     }
 
+    /// Restores parts `user` already used today (from the store, at
+    /// start-up); unknown users are ignored.
+    pub fn restore_used_parts(&mut self, user: &str, parts: u64, now: DateTime<Utc>) {
+        if let Some(u) = self.users.get_mut(user) {
+            u.quota.add_used(parts, now);
+        }
+    }
+
     /// Gives back parts that were reserved but not sent (duplicates, failed commits).
     pub fn refund_parts(&mut self, user: &str, parts: u64, now: DateTime<Utc>) {
         if let Some(u) = self.users.get_mut(user) {

@@ -105,6 +105,13 @@ impl DailyQuota {
         Err(wait)
     }
 
+    /// Counts `parts` already used on the day of `now` (restored from the
+    /// store after a restart), whatever the limit.
+    pub fn add_used(&mut self, parts: u64, now: DateTime<Utc>) {
+        self.roll(now);
+        self.used = self.used.saturating_add(parts);
+    }
+
     /// Gives back parts reserved on the day of `now` (a duplicate or a
     /// failed commit); parts of an earlier day are not carried over.
     pub fn refund(&mut self, parts: u64, now: DateTime<Utc>) {

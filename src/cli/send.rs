@@ -227,6 +227,10 @@ pub async fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
     options.set_credentials(args.user.clone(), args.password.clone());
     options.set_keep_alive(Duration::from_secs(30));
     let (client, mut eventloop) = AsyncClient::new(options, 16);
+    // Replies and status events are small; Nagle would hold them back.
+    let mut net = eventloop.network_options();
+    net.set_tcp_nodelay(true);
+    eventloop.set_network_options(net);
     client
         .subscribe(topics.reply(&args.user), QoS::AtLeastOnce)
         .await?;

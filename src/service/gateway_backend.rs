@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -331,10 +332,20 @@ impl Backend for GatewayBackend {
         Ok(())
     }
 
-    async fn lookup(&self, _client: &str, _key: &str) -> Result<Option<Enqueued>> {
-        // The store has no look-up by idempotency key yet; a retry while
-        // the quota is used up is then answered `quota_exceeded`.
-        Ok(None)
+    async fn lookup(&self, client: &str, key: &str) -> Result<Option<Enqueued>> {
+        let found = self.store.lookup_key(client, key).await.map_err(storage)?;
+        Ok(found.map(|e| Enqueued {
+            message_id: e.message_id,
+            duplicate: true,
+            parts: e.parts,
+        }))
+    }
+
+    async fn parts_enqueued_since(&self, since: DateTime<Utc>) -> Result<Vec<(String, u64)>> {
+        self.store
+            .parts_enqueued_since(since)
+            .await
+            .map_err(storage)
     }
 
     async fn ussd(&self, modem: &str, code: &str) -> std::result::Result<UssdAnswer, String> {

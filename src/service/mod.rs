@@ -227,6 +227,12 @@ pub trait Backend: Send + Sync + 'static {
         client: &str,
         key: &str,
     ) -> impl Future<Output = Result<Option<Enqueued>>> + Send;
+    /// SMS parts each client enqueued since `since` (restores the daily
+    /// quotas after a restart).
+    fn parts_enqueued_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<(String, u64)>>> + Send;
     /// Runs a USSD code on a modem (the driver's hook); `Err` is answered
     /// as `modem_unavailable` with the message.
     fn ussd(
@@ -292,6 +298,7 @@ where
     R: Into<Incoming> + Send + 'static,
     H: Fn() + Send + 'static,
 {
+    restore_quotas(&shared).await;
     let tracker = TaskTracker::new();
     let publisher_stop = CancellationToken::new();
     tracker.spawn(publisher::run(shared.clone(), publisher_stop.clone()));
@@ -325,6 +332,28 @@ where
     tracker.close();
     tracker.wait().await;
     Ok(())
+}
+
+/// Counts what each user already sent today, so a restart does not reset
+/// the daily quotas. A store that cannot answer leaves them at zero (and
+/// says so): refusing every request would be worse.
+async fn restore_quotas<B: Backend>(shared: &Shared<B>) {
+    let now = Utc::now();
+    let midnight = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map_or(now, |m| m.and_utc());
+    match shared.backend.parts_enqueued_since(midnight).await {
+        Ok(used) => {
+            let mut api = shared.api();
+            for (user, parts) in used {
+                api.restore_used_parts(&user, parts, now);
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "daily quotas start from zero: today's usage could not be read")
+        }
+    }
 }
 
 async fn spawn_handler<B: Backend>(

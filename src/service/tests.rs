@@ -187,6 +187,15 @@ impl Backend for Arc<Fake> {
         Ok(())
     }
 
+    async fn parts_enqueued_since(&self, _since: DateTime<Utc>) -> Result<Vec<(String, u64)>> {
+        let st = self.state.lock().unwrap();
+        let mut used: HashMap<String, u64> = HashMap::new();
+        for (_, m, _) in &st.messages {
+            *used.entry(m.client.clone()).or_default() += m.parts.len() as u64;
+        }
+        Ok(used.into_iter().collect())
+    }
+
     async fn lookup(&self, client: &str, key: &str) -> Result<Option<Enqueued>> {
         let st = self.state.lock().unwrap();
         Ok(st

@@ -655,6 +655,28 @@ impl Store {
         self.read(move |c| ops::message_status(c, message_id)).await
     }
 
+    /// The message `client`'s idempotency `key` names, if the key was used
+    /// within `storage.idempotency_window_h` (marked as a duplicate).
+    pub async fn lookup_key(&self, client: &str, key: &str) -> Result<Option<Enqueued>> {
+        let (client, key) = (client.to_owned(), key.to_owned());
+        let now = Utc::now();
+        // Through the writer: it holds the window and sees every commit.
+        self.write(move |c, ctx| {
+            Ok(match ops::find_key(c, ctx, &client, &key, now)? {
+                ops::KeySeen::Live(e) => Some(e),
+                ops::KeySeen::Stale | ops::KeySeen::Never => None,
+            })
+        })
+        .await
+    }
+
+    /// SMS parts each client enqueued since `since` (to restore the daily
+    /// quotas after a restart).
+    pub async fn parts_enqueued_since(&self, since: DateTime<Utc>) -> Result<Vec<(String, u64)>> {
+        self.read(move |c| ops::parts_enqueued_since(c, since))
+            .await
+    }
+
     /// Changes the database size cap (`storage.max_size_mb`, 0 = none) at
     /// run time, e.g. after an operator freed or added space.
     pub async fn set_max_size_mb(&self, max_size_mb: u64) -> Result<()> {

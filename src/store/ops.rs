@@ -198,36 +198,15 @@ pub(crate) fn enqueue(
     }
     let now_ms = ms(now);
     if let Some(key) = &msg.idempotency_key {
-        let seen: Option<(i64, i64)> = c
-            .prepare_cached(
-                "SELECT message_id, created_ms FROM idempotency WHERE client = ?1 AND key = ?2",
-            )?
-            .query_row(params![msg.client, key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        match seen {
-            Some((id, created))
-                if created > now_ms - hours_ms(ctx.storage.idempotency_window_h) =>
-            {
-                let parts: Option<usize> = c
-                    .query_row(
-                        "SELECT parts_total FROM messages WHERE id = ?1",
-                        [id],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                return Ok(Enqueued {
-                    message_id: id,
-                    duplicate: true,
-                    parts: parts.unwrap_or(0),
-                });
-            }
-            Some(_) => {
+        match find_key(c, ctx, &msg.client, key, now)? {
+            KeySeen::Live(e) => return Ok(e),
+            KeySeen::Stale => {
                 c.execute(
                     "DELETE FROM idempotency WHERE client = ?1 AND key = ?2",
                     params![msg.client, key],
                 )?;
             }
-            None => {}
+            KeySeen::Never => {}
         }
     }
     let send_at_ms = msg.send_at.map(ms);
@@ -272,6 +251,63 @@ pub(crate) fn enqueue(
         duplicate: false,
         parts: msg.parts.len(),
     })
+}
+
+/// What the idempotency table knows of a client's key.
+pub(crate) enum KeySeen {
+    /// Used within the window: the message it names (as a duplicate).
+    Live(Enqueued),
+    /// Used before the window: free to reuse.
+    Stale,
+    Never,
+}
+
+pub(crate) fn find_key(
+    c: &Connection,
+    ctx: &Ctx,
+    client: &str,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<KeySeen> {
+    let seen: Option<(i64, i64)> = c
+        .prepare_cached(
+            "SELECT message_id, created_ms FROM idempotency WHERE client = ?1 AND key = ?2",
+        )?
+        .query_row(params![client, key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((id, created)) = seen else {
+        return Ok(KeySeen::Never);
+    };
+    if created <= ms(now) - hours_ms(ctx.storage.idempotency_window_h) {
+        return Ok(KeySeen::Stale);
+    }
+    let parts: Option<usize> = c
+        .prepare_cached("SELECT parts_total FROM messages WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    Ok(KeySeen::Live(Enqueued {
+        message_id: id,
+        duplicate: true,
+        parts: parts.unwrap_or(0),
+    }))
+}
+
+/// SMS parts each client enqueued since `since` (duplicates are not
+/// stored, so they do not count).
+pub(crate) fn parts_enqueued_since(
+    c: &Connection,
+    since: DateTime<Utc>,
+) -> Result<Vec<(String, u64)>> {
+    let rows = c
+        .prepare_cached(
+            "SELECT client, sum(parts_total) FROM messages WHERE created_ms >= ?1 GROUP BY client",
+        )?
+        .query_map([ms(since)], |r| Ok((r.get(0)?, r.get::<_, i64>(1)?)))?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .map(|(client, n)| (client, u64::try_from(n).unwrap_or(0)))
+        .collect())
 }
 
 // ------------------------------------------------------------------- lease

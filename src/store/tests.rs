@@ -268,3 +268,58 @@ async fn a_v1_database_file_is_upgraded_on_open_and_its_outbox_keeps_working() {
     assert_eq!(m.state, MessageState::Delivered);
     assert_eq!(m.parts[0].report_status, Some(0));
 }
+
+#[tokio::test]
+async fn a_key_is_looked_up_within_its_window_and_forgotten_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = cfg(dir.path());
+    c.idempotency_window_h = 1;
+    let store = Store::open(&c, &RetryConfig::default()).unwrap();
+    assert_eq!(store.lookup_key("dev", "k1").await.unwrap(), None);
+    let e = store.enqueue(msg(1)).await.unwrap();
+    let found = store.lookup_key("dev", "k1").await.unwrap().unwrap();
+    assert_eq!(
+        found,
+        Enqueued {
+            message_id: e.message_id,
+            duplicate: true,
+            parts: 2
+        }
+    );
+    // Keys belong to their client.
+    assert_eq!(store.lookup_key("other", "k1").await.unwrap(), None);
+    // A key used before the window is free again.
+    let mut old = msg(2);
+    old.idempotency_key = Some("old".into());
+    store
+        .enqueue_at(old, Utc::now() - chrono::Duration::hours(2))
+        .await
+        .unwrap();
+    assert_eq!(store.lookup_key("dev", "old").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn parts_enqueued_since_sums_each_clients_parts_and_skips_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&cfg(dir.path()), &RetryConfig::default()).unwrap();
+    let now = Utc::now();
+    let mut yesterday = msg(0);
+    yesterday.idempotency_key = None;
+    store
+        .enqueue_at(yesterday, now - chrono::Duration::days(1))
+        .await
+        .unwrap();
+    store.enqueue(msg(1)).await.unwrap();
+    // A duplicate stores nothing and so counts nothing.
+    assert!(store.enqueue(msg(1)).await.unwrap().duplicate);
+    let mut other = msg(2);
+    other.client = "other".into();
+    other.parts.truncate(1);
+    store.enqueue(other).await.unwrap();
+    let mut used = store
+        .parts_enqueued_since(now - chrono::Duration::minutes(1))
+        .await
+        .unwrap();
+    used.sort();
+    assert_eq!(used, vec![("dev".to_string(), 2), ("other".to_string(), 1)]);
+}

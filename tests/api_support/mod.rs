@@ -110,6 +110,22 @@ impl Gateway {
             .try_init();
         let dir = tempfile::tempdir().unwrap();
         let config = config(dir.path(), extra_api, extra_users);
+        Self::start_in(dir, config).await
+    }
+
+    /// Stops this gateway and starts a new one on the same database and
+    /// configuration, as a daemon restart would.
+    #[allow(dead_code)]
+    pub async fn restart(self) -> Gateway {
+        let (dir, config) = (self._dir, self.config);
+        self.cancel.cancel();
+        self.task.await.unwrap().unwrap();
+        self.broker.shutdown().await;
+        drop(self.store);
+        Self::start_in(dir, config).await
+    }
+
+    async fn start_in(dir: tempfile::TempDir, config: Config) -> Gateway {
         let store = Store::open(&config.storage, &config.retry).unwrap();
         let policy = ConfigPolicy::from_config(&config);
         let topics = Topics::new(&config.api.prefix);
