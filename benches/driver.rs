@@ -156,6 +156,9 @@ impl Backend for Timed {
     fn queue_changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.queue_changes()
     }
+    fn release_modem<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, gsmq::modem::Result<usize>> {
+        self.inner.release_modem(modem)
+    }
 }
 
 /// CPU seconds of this process: (all threads, threads named `sim*`).

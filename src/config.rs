@@ -258,6 +258,10 @@ pub struct ModemConfig {
     /// Seconds between signal/registration polls.
     #[serde(default = "defaults::health_interval_s")]
     pub health_interval_s: u64,
+    /// Seconds the modem may be down before the multipart messages it had
+    /// started (none of whose parts went out yet) move to other modems.
+    #[serde(default = "defaults::failover_after_s")]
+    pub failover_after_s: u64,
     /// Own number of a simulated modem (`sim:` ports only).
     #[serde(default)]
     pub sim_number: Option<String>,
@@ -420,6 +424,9 @@ mod defaults {
         115_200
     }
     pub fn health_interval_s() -> u64 {
+        60
+    }
+    pub fn failover_after_s() -> u64 {
         60
     }
     pub fn log_level() -> String {

@@ -540,3 +540,52 @@ async fn a_modem_with_the_wrong_imei_is_refused() {
     assert!(!DONE.contains(&m.state));
     gw.pool.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multipart_message_started_on_a_modem_that_dies_moves_after_the_failover_delay() {
+    let gw = gateway_with(
+        &[("a", "generic"), ("b", "generic")],
+        |_, o| o.timing = Timing::fixed(Duration::from_millis(1500)),
+        |c| c.failover_after_s = 1,
+    )
+    .await;
+    all_ready(&gw, Duration::from_secs(10)).await;
+    // b is away for a while, so a takes the message and starts on part 1.
+    gw.pool
+        .sim("b")
+        .unwrap()
+        .unplug(Duration::from_secs(4), false)
+        .await
+        .expect("unplug b");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = "A long alarm text that needs two parts. ".repeat(5);
+    let to = "+4916999000001";
+    let id = send(&gw, to, &text, None, 77).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // a dies with part 1 in flight and does not come back.
+    gw.pool
+        .sim("a")
+        .unwrap()
+        .unplug(Duration::from_secs(60), false)
+        .await
+        .expect("unplug a");
+    let states = wait_states(&gw, &[id], &DONE, Duration::from_secs(30)).await;
+    assert!(states.values().all(|s| DONE.contains(s)), "{states:?}");
+    // Every part went out through b, so the recipient can reassemble it.
+    let log_b = gw.pool.sim("b").unwrap().sent_log().await;
+    let whole: Vec<_> = log_b
+        .iter()
+        .filter(|s| s.to == to && s.complete())
+        .collect();
+    assert_eq!(whole.len(), 1, "{log_b:?}");
+    assert_eq!(whole[0].text, text);
+    assert!(gw
+        .pool
+        .sim("a")
+        .unwrap()
+        .sent_log()
+        .await
+        .iter()
+        .all(|s| s.to != to || !s.complete()));
+    gw.pool.shutdown().await;
+}

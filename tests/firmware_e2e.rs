@@ -230,7 +230,14 @@ fn the_firmware_client_sends_an_sms_over_tcp_and_sees_it_delivered() {
 fn the_firmware_client_sends_an_sms_over_a_serial_line_through_the_device_bridge() {
     use nix::pty::openpty;
     let dir = tempfile::tempdir().unwrap();
+    use nix::sys::termios;
     let pty = openpty(None, None).unwrap();
+    // Raw from the start, like a UART: a PTY is born in cooked mode, and
+    // bytes the device writes before the bridge opens the port would be
+    // echoed back to the device as if the bridge had sent them.
+    let mut t = termios::tcgetattr(&pty.slave).unwrap();
+    termios::cfmakeraw(&mut t);
+    termios::tcsetattr(&pty.slave, termios::SetArg::TCSANOW, &t).unwrap();
     let slave_path = nix::unistd::ttyname(&pty.slave).unwrap();
     let (_addr, stop) = start_gateway(config(dir.path(), Some(&slave_path.to_string_lossy())));
     let master = std::fs::File::from(pty.master);

@@ -70,6 +70,23 @@ impl User {
 struct Modem {
     name: String,
     tags: Vec<String>,
+    prefixes: Vec<String>,
+    clients: Vec<String>,
+}
+
+/// Which modems may carry one message, decided when it is accepted; the
+/// store leases it accordingly, so whichever eligible modem is free first
+/// sends it (load balancing) and a dead modem simply sends nothing
+/// (failover).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// Every modem is eligible.
+    Any,
+    /// Only this modem: the client asked for it by name, or it is the only
+    /// eligible one. No failover.
+    Modem(String),
+    /// Any of these modems (sorted, two or more).
+    Group(Vec<String>),
 }
 
 /// The API's state: users with their buckets and quotas, modems, routes.
@@ -100,6 +117,8 @@ impl Api {
                 .map(|m| Modem {
                     name: m.name.clone(),
                     tags: m.tags.clone(),
+                    prefixes: m.prefixes.clone(),
+                    clients: m.clients.clone(),
                 })
                 .collect(),
             routes: config.api.routes.clone(),
@@ -196,10 +215,54 @@ impl Api {
             .filter(move |m| m.tags.iter().any(|t| t == tag))
     }
 
+    /// Where a message of `username` to `to` may go: the modems named or
+    /// tagged `requested` (all when `None`), that the user may use, whose
+    /// `prefixes` match `to` and whose `clients` admit the user. A modem
+    /// requested by name is kept even when its prefixes would not match
+    /// (the client asked for it).
+    pub fn route(&self, username: &str, requested: Option<&str>, to: &str) -> Result<Route> {
+        let Some(user) = self.users.get(username) else {
+            return Err(Error::new(
+                ErrorCode::NotPermitted,
+                format!("{username:?} is not a configured user"),
+            ));
+        };
+        if self.modems.is_empty() {
+            return Ok(Route::Any);
+        }
+        if let Some(wanted) = requested {
+            if self.modems.iter().any(|m| m.name == wanted) {
+                self.resolve_send_modem(user, Some(wanted))?;
+                return Ok(Route::Modem(wanted.to_string()));
+            }
+        }
+        let mut eligible: Vec<&str> = self
+            .modems
+            .iter()
+            .filter(|m| requested.is_none_or(|w| m.tags.iter().any(|t| t == w)))
+            .filter(|m| user.may_use(&m.name))
+            .filter(|m| m.prefixes.is_empty() || m.prefixes.iter().any(|p| to.starts_with(p)))
+            .filter(|m| m.clients.is_empty() || m.clients.iter().any(|c| c == username))
+            .map(|m| m.name.as_str())
+            .collect();
+        eligible.sort_unstable();
+        match eligible.len() {
+            0 => Err(Error::new(
+                ErrorCode::InvalidRecipient,
+                format!("no modem this user may use serves {to}"),
+            )
+            .with_field("to")),
+            n if n == self.modems.len() => Ok(Route::Any),
+            1 => Ok(Route::Modem(eligible[0].to_string())),
+            _ => Ok(Route::Group(
+                eligible.into_iter().map(str::to_string).collect(),
+            )),
+        }
+    }
+
     fn resolve_send_modem(&self, user: &User, requested: Option<&str>) -> Result<Option<String>> {
         let Some(wanted) = requested else {
-            // A user restricted to some modems sends through the first of them.
-            return Ok(user.modems.first().cloned());
+            return Ok(None);
         };
         if self.modems.iter().any(|m| m.name == wanted) {
             return if user.may_use(wanted) {
@@ -569,7 +632,8 @@ tags = ["all"]
             modem_of(send("bob", Some("cheap"))).as_deref(),
             Some("cheap")
         );
-        assert_eq!(modem_of(send("bob", None)).as_deref(), Some("m1"));
+        // No modem asked for: routing decides per recipient (see `route`).
+        assert_eq!(modem_of(send("bob", None)), None);
         let (_, e) = refused(send("bob", Some("m2")));
         assert_eq!(
             (e.code, e.field.as_deref()),
@@ -581,6 +645,85 @@ tags = ["all"]
         assert_eq!(
             (e.code, e.field.as_deref()),
             (ErrorCode::UnknownModem, Some("modem"))
+        );
+    }
+
+    #[test]
+    fn routing_picks_the_eligible_modems_by_name_tag_user_prefix_and_client() {
+        let text = format!(
+            r#"
+[broker]
+listen = "127.0.0.1:1883"
+[storage]
+path = "x"
+[[user]]
+name = "alice"
+password_hash = "{HASH}"
+permissions = ["send"]
+[[user]]
+name = "bob"
+password_hash = "{HASH}"
+permissions = ["send"]
+modems = ["de1", "fr"]
+[[modem]]
+name = "de1"
+port = "sim:generic"
+tags = ["de"]
+prefixes = ["+49"]
+[[modem]]
+name = "de2"
+port = "sim:generic"
+tags = ["de"]
+prefixes = ["+49"]
+[[modem]]
+name = "fr"
+port = "sim:generic"
+prefixes = ["+33"]
+[[modem]]
+name = "ops"
+port = "sim:generic"
+clients = ["carol"]
+"#
+        );
+        let api = Api::new(&Config::parse(&text, Path::new("t.toml")).unwrap());
+        let group = |names: &[&str]| Route::Group(names.iter().map(|n| n.to_string()).collect());
+        // Both German modems may carry a German number; "ops" serves carol only.
+        assert_eq!(
+            api.route("alice", None, "+4917012345"),
+            Ok(group(&["de1", "de2"]))
+        );
+        assert_eq!(
+            api.route("alice", Some("de"), "+4917012345"),
+            Ok(group(&["de1", "de2"]))
+        );
+        assert_eq!(
+            api.route("alice", None, "+3361234567"),
+            Ok(Route::Modem("fr".into()))
+        );
+        // A modem asked for by name is kept: the client chose it.
+        assert_eq!(
+            api.route("alice", Some("de2"), "+3361234567"),
+            Ok(Route::Modem("de2".into()))
+        );
+        // bob may use de1 and fr only.
+        assert_eq!(
+            api.route("bob", None, "+4917012345"),
+            Ok(Route::Modem("de1".into()))
+        );
+        let e = api.route("alice", None, "+1555123456").unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::InvalidRecipient, Some("to"))
+        );
+        let e = api.route("alice", Some("de"), "+3361234567").unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRecipient);
+        // With every modem eligible the message is not pinned at all.
+        let open = Api::new(&config());
+        assert_eq!(open.route("alice", None, "12345"), Ok(Route::Any));
+        assert_eq!(open.route("alice", Some("all"), "12345"), Ok(Route::Any));
+        assert_eq!(
+            open.route("alice", Some("cheap"), "12345"),
+            Ok(Route::Modem("m1".into()))
         );
     }
 

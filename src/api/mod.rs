@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use engine::{Admitted, Api, InboundMeta};
+pub use engine::{Admitted, Api, InboundMeta, Route};
 pub use payload::{
     BulkItem, GatewayStatus, InboxMessage, MessageState, ModemState, ModemStatus, Registration,
     Reply, StatusEvent,

@@ -181,6 +181,21 @@ impl Backend for StoreBackend {
     fn queue_changes(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()
     }
+
+    fn release_modem<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, Result<usize>> {
+        Box::pin(async move {
+            let moved = self.store.release_modem(modem).await.map_err(backend_err)?;
+            if moved > 0 {
+                tracing::warn!(
+                    modem,
+                    parts = moved,
+                    "modem down: its waiting multipart messages go to other modems"
+                );
+                self.changes.send_modify(|n| *n = n.wrapping_add(1));
+            }
+            Ok(moved)
+        })
+    }
 }
 
 #[cfg(test)]

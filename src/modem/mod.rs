@@ -181,6 +181,12 @@ pub trait Backend: Send + Sync + 'static {
     fn state_changed(&self, state: ModemState) -> BoxFuture<'_, ()>;
     /// A counter bumped whenever a part is queued, so idle runners wake at once.
     fn queue_changes(&self) -> tokio::sync::watch::Receiver<u64>;
+    /// `modem` has been down for its failover delay: hand the messages
+    /// stuck to it that no other modem could take back to their routing.
+    /// Returns how many parts moved.
+    fn release_modem<'a>(&'a self, _modem: &'a str) -> BoxFuture<'a, Result<usize>> {
+        Box::pin(async { Ok(0) })
+    }
 }
 
 impl<B: Backend + ?Sized> Backend for Arc<B> {
@@ -210,6 +216,9 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
     }
     fn queue_changes(&self) -> tokio::sync::watch::Receiver<u64> {
         (**self).queue_changes()
+    }
+    fn release_modem<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, Result<usize>> {
+        (**self).release_modem(modem)
     }
 }
 

@@ -124,6 +124,9 @@ pub struct RunnerConfig {
     /// The IMEI this modem must have; a different modem on the port is
     /// refused (closed and retried), so a renumbered tty never swaps SIMs.
     pub expected_imei: Option<String>,
+    /// How long the link may be down before the messages stuck to this
+    /// modem are handed to others ([`Backend::release_modem`]).
+    pub failover_after: Duration,
 }
 
 impl RunnerConfig {
@@ -131,6 +134,7 @@ impl RunnerConfig {
         Self {
             session,
             expected_imei: None,
+            failover_after: Duration::from_secs(60),
             idle_poll: Duration::from_millis(500),
             reopen_min: Duration::from_millis(200),
             reopen_max: Duration::from_secs(10),
@@ -152,6 +156,8 @@ pub struct ModemRunner {
         std::collections::HashMap<u64, oneshot::Sender<std::result::Result<String, String>>>,
     next_ussd: u64,
     in_flight: usize,
+    /// The link reached `ready` since it was last opened.
+    was_ready: bool,
 }
 
 impl std::fmt::Debug for ModemRunner {
@@ -187,6 +193,7 @@ impl ModemRunner {
             ussd_pending: Default::default(),
             next_ussd: 1,
             in_flight: 0,
+            was_ready: false,
         };
         let handle = ModemHandle {
             name,
@@ -200,9 +207,20 @@ impl ModemRunner {
     /// close; returns only on cancellation.
     pub async fn run(mut self) {
         let mut backoff = self.cfg.reopen_min;
+        // Since when the link is down (from the start: a modem that never
+        // comes up must not hold messages either).
+        let mut down_since = Instant::now();
+        let mut released = false;
         loop {
             if self.cancel.is_cancelled() {
                 return;
+            }
+            if !released && down_since.elapsed() >= self.cfg.failover_after {
+                released = true;
+                if let Err(e) = self.backend.release_modem(&self.name).await {
+                    tracing::warn!(modem = %self.name, error = %e, "releasing the modem's messages failed");
+                    released = false;
+                }
             }
             let opened = tokio::select! {
                 _ = self.cancel.cancelled() => return,
@@ -218,6 +236,11 @@ impl ModemRunner {
                             tracing::warn!(modem = %self.name, %reason, "link closed");
                         }
                     }
+                    if self.was_ready {
+                        down_since = Instant::now();
+                        released = false;
+                        self.was_ready = false;
+                    }
                     if started.elapsed() > Duration::from_secs(30) {
                         backoff = self.cfg.reopen_min;
                     }
@@ -226,9 +249,15 @@ impl ModemRunner {
                     tracing::debug!(modem = %self.name, port = %self.opener.describe(), error = %e, "open failed");
                 }
             }
+            let failover_at = down_since + self.cfg.failover_after;
+            let pause = if released {
+                backoff
+            } else {
+                backoff.min(failover_at.saturating_duration_since(Instant::now()))
+            };
             tokio::select! {
                 _ = self.cancel.cancelled() => return,
-                _ = tokio::time::sleep(backoff) => {}
+                _ = tokio::time::sleep(pause) => {}
             }
             backoff = (backoff * 2).min(self.cfg.reopen_max);
         }
@@ -390,7 +419,9 @@ impl ModemRunner {
                         return Some(reason);
                     }
                 }
-                if state.status != ModemStatus::Ready {
+                if state.status == ModemStatus::Ready {
+                    self.was_ready = true;
+                } else {
                     tracing::info!(modem = %self.name, status = ?state.status, "modem state");
                 }
                 self.state_tx.send_replace(state.clone());

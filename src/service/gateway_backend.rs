@@ -262,7 +262,11 @@ impl Backend for GatewayBackend {
                 priority: m.priority,
                 send_at: m.send_at,
                 valid_until: m.valid_until,
-                modem: m.modem,
+                modem: match m.route {
+                    api::Route::Any => None,
+                    api::Route::Modem(name) => Some(name),
+                    api::Route::Group(names) => Some(store::group_key(&names)),
+                },
                 report: m.report,
             })
             .await

@@ -80,7 +80,9 @@ async fn send<B: Backend>(shared: &Shared<B>, user: &str, r: SendRequest) -> Res
     // Encode every recipient first: a request that cannot be sent whole
     // stores nothing.
     let mut encoded = Vec::with_capacity(r.to.len());
+    let mut routes = Vec::with_capacity(r.to.len());
     for to in &r.to {
+        routes.push(shared.api().route(user, r.modem.as_deref(), to)?);
         let opts = EncodeOptions {
             encoding: r.encoding,
             status_report: r.report,
@@ -109,30 +111,35 @@ async fn send<B: Backend>(shared: &Shared<B>, user: &str, r: SendRequest) -> Res
     }
 
     let valid_until = valid_until(&r, now);
-    let commits = r.to.iter().zip(encoded).enumerate().map(|(i, (to, e))| {
-        let key = r.id.as_deref().map(|id| {
-            if r.bulk {
-                bulk_key(id, i)
-            } else {
-                id.to_string()
-            }
-        });
-        let parts = e.tpdus.len() as u64;
-        let message = NewSms {
-            client: user.to_string(),
-            idempotency_key: key,
-            to: to.clone(),
-            text: r.text.clone(),
-            encoding: e.encoding.to_string(),
-            parts: e.tpdus,
-            priority: r.priority,
-            send_at: r.send_at,
-            valid_until,
-            modem: r.modem.clone(),
-            report: r.report,
-        };
-        async move { (parts, shared.backend.enqueue(message).await) }
-    });
+    let commits =
+        r.to.iter()
+            .zip(encoded)
+            .zip(routes)
+            .enumerate()
+            .map(|(i, ((to, e), route))| {
+                let key = r.id.as_deref().map(|id| {
+                    if r.bulk {
+                        bulk_key(id, i)
+                    } else {
+                        id.to_string()
+                    }
+                });
+                let parts = e.tpdus.len() as u64;
+                let message = NewSms {
+                    client: user.to_string(),
+                    idempotency_key: key,
+                    to: to.clone(),
+                    text: r.text.clone(),
+                    encoding: e.encoding.to_string(),
+                    parts: e.tpdus,
+                    priority: r.priority,
+                    send_at: r.send_at,
+                    valid_until,
+                    route,
+                    report: r.report,
+                };
+                async move { (parts, shared.backend.enqueue(message).await) }
+            });
     let results = futures::future::join_all(commits).await;
     shared.outbox.notify_one();
 

@@ -138,7 +138,8 @@ pub struct NewSms {
     pub priority: u8,
     pub send_at: Option<DateTime<Utc>>,
     pub valid_until: Option<DateTime<Utc>>,
-    pub modem: Option<String>,
+    /// Which modems may carry it.
+    pub route: api::Route,
     pub report: bool,
 }
 

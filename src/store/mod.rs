@@ -37,6 +37,7 @@
 mod open;
 mod ops;
 pub mod retry;
+mod route;
 mod schema;
 mod writer;
 
@@ -50,6 +51,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::{CrashPolicy, RetryConfig, StorageConfig};
 
 pub use open::Quarantine;
+pub use route::group_key;
 pub use schema::END_VERSION as SCHEMA_VERSION;
 
 /// Errors from the store. `Clone` so one commit failure can be handed to
@@ -439,6 +441,7 @@ struct Inner {
     commands: mpsc::Sender<writer::Command>,
     reader: Arc<Mutex<rusqlite::Connection>>,
     quarantine: Option<Quarantine>,
+    groups: Arc<Mutex<route::Groups>>,
 }
 
 impl Store {
@@ -446,14 +449,22 @@ impl Store {
     /// thread. Does not recover in-flight parts: call [`Store::recover`].
     pub fn open(cfg: &StorageConfig, retry: &RetryConfig) -> Result<Store> {
         let opened = open::open(cfg)?;
+        let groups = Arc::new(Mutex::new(route::Groups::load(&opened.writer)?));
         let (commands, rx) = mpsc::channel(cfg.writer_queue.max(1));
-        writer::spawn(opened.writer, rx, cfg.clone(), retry.clone())?;
+        writer::spawn(
+            opened.writer,
+            rx,
+            cfg.clone(),
+            retry.clone(),
+            groups.clone(),
+        )?;
         Ok(Store {
             inner: Arc::new(Inner {
                 path: opened.path,
                 commands,
                 reader: Arc::new(Mutex::new(opened.reader)),
                 quarantine: opened.quarantine,
+                groups,
             }),
         })
     }
@@ -529,21 +540,35 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<LeasedPart>> {
         let modem = modem.to_owned();
-        self.write(move |c, _| ops::lease_next_part(c, &modem, now))
-            .await
+        self.write(move |c, ctx| {
+            let keys = ctx.lease_keys(&modem);
+            ops::lease_next_part(c, &keys, &modem, now)
+        })
+        .await
     }
 
     /// The part the next lease would pick, without leasing it (read only).
     pub async fn peek_next_part(&self, modem: &str, now: DateTime<Utc>) -> Result<Option<i64>> {
-        let modem = modem.to_owned();
-        self.read(move |c| ops::pick_next(c, &modem, now)).await
+        let keys = ops::lock_groups(&self.inner.groups).lease_keys(modem);
+        self.read(move |c| ops::pick_next(c, &keys, now)).await
     }
 
     /// [`Store::peek_next_part`] run on the calling thread (benches,
     /// synchronous callers); blocks while another read is running.
     pub fn peek_next_part_blocking(&self, modem: &str, now: DateTime<Utc>) -> Result<Option<i64>> {
+        let keys = ops::lock_groups(&self.inner.groups).lease_keys(modem);
         let conn = self.inner.reader.lock().map_err(|_| Error::Closed)?;
-        ops::pick_next(&conn, modem, now)
+        ops::pick_next(&conn, &keys, now)
+    }
+
+    /// Hands the multipart messages stuck to `modem` (because one of their
+    /// parts was leased by it) back to their original routing, if none of
+    /// their parts went out yet: the pool calls this when a modem has been
+    /// down for its failover delay. Returns the number of parts moved.
+    pub async fn release_modem(&self, modem: &str) -> Result<usize> {
+        let modem = modem.to_owned();
+        let now = Utc::now();
+        self.write(move |c, _| route::release(c, &modem, now)).await
     }
 
     /// Records that the modem accepted a part (`+CMGS: <mr>`).

@@ -5,6 +5,8 @@
 //! so every transition is unit-tested with a fake clock. Every state change
 //! a client must hear about writes its event in the same transaction.
 
+use std::sync::{Arc, Mutex};
+
 use chrono::{DateTime, FixedOffset, Utc};
 use rand::rngs::StdRng;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -12,6 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::config::{CrashPolicy, RetryConfig, StorageConfig};
 
 use super::retry::{self, Decision};
+use super::route::{self, Groups};
 use super::{
     CancelOutcome, CancelTarget, Enqueued, Error, ErrorClass, Event, EventKind, FailOutcome,
     InboundMessage, InboundPart, LeasedPart, MaintenanceReport, MessageEvent, MessageState,
@@ -23,6 +26,18 @@ pub(crate) struct Ctx {
     pub storage: StorageConfig,
     pub retry: RetryConfig,
     pub rng: StdRng,
+    /// Group routing keys in use (shared with the read side for peeks).
+    pub groups: Arc<Mutex<Groups>>,
+}
+
+impl Ctx {
+    pub fn lease_keys(&self, modem: &str) -> Vec<String> {
+        lock_groups(&self.groups).lease_keys(modem)
+    }
+}
+
+pub(crate) fn lock_groups(g: &Mutex<Groups>) -> std::sync::MutexGuard<'_, Groups> {
+    g.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Rows pruned per table and maintenance pass, so one pass never holds
@@ -232,6 +247,7 @@ pub(crate) fn enqueue(
     let id = c.last_insert_rowid();
     let due = send_at_ms.unwrap_or(now_ms);
     let want = msg.modem.as_deref().unwrap_or("");
+    lock_groups(&ctx.groups).note(want);
     let mut insert = c.prepare_cached(
         "INSERT INTO parts (message_id, seq, tpdu, state, priority, want_modem, due_ms)
          VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6)",
@@ -312,10 +328,15 @@ pub(crate) fn parts_enqueued_since(
 
 // ------------------------------------------------------------------- lease
 
-/// The id of the part a lease by `modem` would take now: the highest
-/// priority present, then the earliest due. Costs one index seek per
-/// priority level present (at most 256), independent of the queue length.
-pub(crate) fn pick_next(c: &Connection, modem: &str, now: DateTime<Utc>) -> Result<Option<i64>> {
+/// The id of the part a lease from `keys` (see [`super::route`]) would
+/// take now: the highest priority present, then the earliest due. Costs one
+/// index seek per key and priority level present (at most 256), independent
+/// of the queue length.
+pub(crate) fn pick_next(
+    c: &Connection,
+    keys: &[String],
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
     let now_ms = ms(now);
     let mut top = c.prepare_cached(
         "SELECT priority FROM parts WHERE state = 'queued' AND priority < ?1
@@ -331,23 +352,18 @@ pub(crate) fn pick_next(c: &Connection, modem: &str, now: DateTime<Utc>) -> Resu
         let Some(priority) = top.query_row([below], |r| r.get::<_, i64>(0)).optional()? else {
             return Ok(None);
         };
-        let any: Option<(i64, i64)> = due
-            .query_row(params![priority, "", now_ms], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        let pinned: Option<(i64, i64)> = if modem.is_empty() {
-            None
-        } else {
-            due.query_row(params![priority, modem, now_ms], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?
-        };
-        let best = match (any, pinned) {
-            (Some(a), Some(p)) => Some(a.min(p)),
-            (a, p) => a.or(p),
-        };
+        let mut best: Option<(i64, i64)> = None;
+        for key in keys {
+            let found: Option<(i64, i64)> = due
+                .query_row(params![priority, key, now_ms], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            best = match (best, found) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
         if let Some((_, id)) = best {
             return Ok(Some(id));
         }
@@ -357,11 +373,12 @@ pub(crate) fn pick_next(c: &Connection, modem: &str, now: DateTime<Utc>) -> Resu
 
 pub(crate) fn lease_next_part(
     c: &Connection,
+    keys: &[String],
     modem: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<LeasedPart>> {
     for _ in 0..LEASE_SKIP_MAX {
-        let Some(part_id) = pick_next(c, modem, now)? else {
+        let Some(part_id) = pick_next(c, keys, now)? else {
             return Ok(None);
         };
         let row = c
@@ -407,6 +424,9 @@ pub(crate) fn lease_next_part(
                 "UPDATE messages SET state = 'sending', updated_ms = ?2 WHERE id = ?1",
             )?
             .execute(params![message_id, ms(now)])?;
+        }
+        if parts_total > 1 {
+            route::stick(c, message_id, modem)?;
         }
         return Ok(Some(LeasedPart {
             part_id,

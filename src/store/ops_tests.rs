@@ -23,8 +23,14 @@ fn setup() -> (Connection, Ctx) {
             reinit_delay_ms: 5_000,
         },
         rng: StdRng::seed_from_u64(42),
+        groups: Default::default(),
     };
     (c, ctx)
+}
+
+/// The keys a modem leases from when no group is in use.
+fn keys(modem: &str) -> Vec<String> {
+    super::route::Groups::default().lease_keys(modem)
 }
 
 fn msg(parts: usize) -> NewMessage {
@@ -70,7 +76,9 @@ fn message_events(c: &Connection) -> Vec<(i64, MessageState)> {
 }
 
 fn lease(c: &Connection, now: DateTime<Utc>) -> LeasedPart {
-    lease_next_part(c, "m1", now).unwrap().expect("a due part")
+    lease_next_part(c, &keys("m1"), "m1", now)
+        .unwrap()
+        .expect("a due part")
 }
 
 #[test]
@@ -162,7 +170,9 @@ fn lease_prefers_higher_priority_then_earlier_due() {
     let scheduled = enqueue(&c, &ctx, &later, t(6)).unwrap().message_id;
     assert_eq!(lease(&c, t(10)).message_id, high);
     assert_eq!(lease(&c, t(10)).message_id, low);
-    assert!(lease_next_part(&c, "m1", t(10)).unwrap().is_none());
+    assert!(lease_next_part(&c, &keys("m1"), "m1", t(10))
+        .unwrap()
+        .is_none());
     assert_eq!(lease(&c, t(100)).message_id, scheduled);
 }
 
@@ -172,9 +182,14 @@ fn a_message_pinned_to_a_modem_is_leased_only_by_that_modem() {
     let mut m = msg(1);
     m.modem = Some("m2".into());
     let id = enqueue(&c, &ctx, &m, t(0)).unwrap().message_id;
-    assert!(lease_next_part(&c, "m1", t(1)).unwrap().is_none());
+    assert!(lease_next_part(&c, &keys("m1"), "m1", t(1))
+        .unwrap()
+        .is_none());
     assert_eq!(
-        lease_next_part(&c, "m2", t(1)).unwrap().unwrap().message_id,
+        lease_next_part(&c, &keys("m2"), "m2", t(1))
+            .unwrap()
+            .unwrap()
+            .message_id,
         id
     );
 }
@@ -248,7 +263,9 @@ fn a_transient_failure_requeues_with_backoff_within_the_jitter_window() {
     // Not due before its time, due after.
     let before = next_attempt_at - chrono::Duration::milliseconds(1);
     if before >= t(10) {
-        assert!(lease_next_part(&c, "m1", before).unwrap().is_none());
+        assert!(lease_next_part(&c, &keys("m1"), "m1", before)
+            .unwrap()
+            .is_none());
     }
     assert_eq!(lease(&c, next_attempt_at).attempts, 2);
 }
@@ -261,7 +278,9 @@ fn a_part_that_keeps_failing_is_parked_and_does_not_block_others() {
     let mut now = t(2);
     let mut outcome = None;
     for attempt in 1..=3 {
-        let p = lease_next_part(&c, "m1", now).unwrap().unwrap();
+        let p = lease_next_part(&c, &keys("m1"), "m1", now)
+            .unwrap()
+            .unwrap();
         assert_eq!((p.message_id, p.attempts), (bad, attempt));
         let out = part_failed(&c, &mut ctx, p.part_id, ErrorClass::Transient, "busy", now).unwrap();
         // While the bad part backs off, the other message goes out.
@@ -285,7 +304,9 @@ fn a_part_that_keeps_failing_is_parked_and_does_not_block_others() {
     assert_eq!(state_of(&c, bad), MessageState::Failed);
     assert_eq!(part_states(&c, bad), vec![PartState::Failed]);
     assert_eq!(state_of(&c, good), MessageState::Sent);
-    assert!(lease_next_part(&c, "m1", t(100_000)).unwrap().is_none());
+    assert!(lease_next_part(&c, &keys("m1"), "m1", t(100_000))
+        .unwrap()
+        .is_none());
     assert!(message_events(&c).contains(&(bad, MessageState::Failed)));
 }
 
@@ -448,7 +469,9 @@ fn cancel_stops_queued_parts_and_reports_parts_already_out() {
         part_states(&c, id),
         vec![PartState::Sent, PartState::Cancelled, PartState::Cancelled]
     );
-    assert!(lease_next_part(&c, "m1", t(3)).unwrap().is_none());
+    assert!(lease_next_part(&c, &keys("m1"), "m1", t(3))
+        .unwrap()
+        .is_none());
     assert_eq!(
         cancel(&c, "dev", &CancelTarget::Id(id), t(4)).unwrap(),
         CancelOutcome::AlreadyFinal {
@@ -475,7 +498,9 @@ fn a_failure_after_cancel_is_dropped_not_retried() {
             state: MessageState::Cancelled
         }
     );
-    assert!(lease_next_part(&c, "m1", t(100_000)).unwrap().is_none());
+    assert!(lease_next_part(&c, &keys("m1"), "m1", t(100_000))
+        .unwrap()
+        .is_none());
 }
 
 #[test]
@@ -485,7 +510,9 @@ fn a_message_past_its_validity_expires_at_lease_and_in_maintenance() {
     m.valid_until = Some(t(60));
     let a = enqueue(&c, &ctx, &m, t(0)).unwrap().message_id;
     let b = enqueue(&c, &ctx, &m, t(0)).unwrap().message_id;
-    assert!(lease_next_part(&c, "m1", t(61)).unwrap().is_none());
+    assert!(lease_next_part(&c, &keys("m1"), "m1", t(61))
+        .unwrap()
+        .is_none());
     assert_eq!(state_of(&c, a), MessageState::Expired);
     assert_eq!(state_of(&c, b), MessageState::Expired);
     assert_eq!(part_states(&c, a), vec![PartState::Expired]);
@@ -521,7 +548,9 @@ fn at_most_once_recovery_marks_parts_unknown_and_fails_the_message() {
         vec![PartState::Unknown, PartState::Failed]
     );
     assert_eq!(state_of(&c, id), MessageState::Failed);
-    assert!(lease_next_part(&c, "m1", t(6)).unwrap().is_none());
+    assert!(lease_next_part(&c, &keys("m1"), "m1", t(6))
+        .unwrap()
+        .is_none());
     assert_eq!(message_events(&c).last(), Some(&(id, MessageState::Failed)));
 }
 

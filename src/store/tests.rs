@@ -323,3 +323,106 @@ async fn parts_enqueued_since_sums_each_clients_parts_and_skips_duplicates() {
     used.sort();
     assert_eq!(used, vec![("dev".to_string(), 2), ("other".to_string(), 1)]);
 }
+
+#[tokio::test]
+async fn a_group_message_goes_to_any_member_and_its_parts_stay_on_one_modem() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&cfg(dir.path()), &RetryConfig::default()).unwrap();
+    let now = Utc::now();
+    let mut m = msg(0);
+    m.modem = Some(group_key(&["b".into(), "a".into()]));
+    let id = store.enqueue(m).await.unwrap().message_id;
+    // "c" is not in the group.
+    assert!(store.lease_next_part("c", now).await.unwrap().is_none());
+    let first = store.lease_next_part("b", now).await.unwrap().unwrap();
+    assert_eq!((first.message_id, first.seq), (id, 0));
+    // The second part may not go out through "a": it would never reassemble.
+    assert!(store.lease_next_part("a", now).await.unwrap().is_none());
+    let second = store.lease_next_part("b", now).await.unwrap().unwrap();
+    assert_eq!((second.message_id, second.seq), (id, 1));
+}
+
+#[tokio::test]
+async fn a_group_key_survives_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&cfg(dir.path()), &RetryConfig::default()).unwrap();
+    let mut m = msg(0);
+    m.modem = Some(group_key(&["a".into(), "b".into()]));
+    store.enqueue(m).await.unwrap();
+    store.checkpoint().await.unwrap();
+    drop(store);
+    let store = Store::open(&cfg(dir.path()), &RetryConfig::default()).unwrap();
+    assert!(store
+        .lease_next_part("a", Utc::now())
+        .await
+        .unwrap()
+        .is_some());
+}
+
+#[tokio::test]
+async fn a_dead_modems_unsent_multipart_message_is_released_but_a_half_sent_one_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&cfg(dir.path()), &RetryConfig::default()).unwrap();
+    let now = Utc::now();
+    let unsent = store.enqueue(msg(1)).await.unwrap().message_id;
+    let half = store.enqueue(msg(2)).await.unwrap().message_id;
+    // "dead" leases a part of each; one fails back, one goes out.
+    let p = store.lease_next_part("dead", now).await.unwrap().unwrap();
+    assert_eq!(p.message_id, unsent);
+    store
+        .part_failed(p.part_id, ErrorClass::Transient, "port closed".into(), now)
+        .await
+        .unwrap();
+    let later = now + chrono::Duration::hours(1);
+    let q = store.lease_next_part("dead", later).await.unwrap().unwrap();
+    assert_eq!(q.message_id, unsent, "sticky parts come first");
+    store
+        .part_failed(q.part_id, ErrorClass::Transient, "port closed".into(), now)
+        .await
+        .unwrap();
+    // Meanwhile "dead" got part 1 of the other message out, then died.
+    let mut r = store.lease_next_part("dead", later).await.unwrap().unwrap();
+    while r.message_id != half {
+        store
+            .part_failed(r.part_id, ErrorClass::Transient, "x".into(), now)
+            .await
+            .unwrap();
+        r = store.lease_next_part("dead", later).await.unwrap().unwrap();
+    }
+    store.part_sent(r.part_id, 7, now).await.unwrap();
+    assert!(store
+        .lease_next_part("alive", later)
+        .await
+        .unwrap()
+        .is_none());
+
+    let moved = store.release_modem("dead").await.unwrap();
+    assert_eq!(moved, 2, "both parts of the unsent message");
+    let a = store
+        .lease_next_part("alive", later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.message_id, unsent);
+    let b = store
+        .lease_next_part("alive", later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.message_id, unsent);
+    // The half-sent message waits for its modem.
+    assert!(store
+        .lease_next_part("alive", later)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        store
+            .lease_next_part("dead", later)
+            .await
+            .unwrap()
+            .unwrap()
+            .message_id,
+        half
+    );
+}

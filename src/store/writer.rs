@@ -14,7 +14,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{RetryConfig, StorageConfig};
 
+use std::sync::{Arc, Mutex};
+
 use super::ops::Ctx;
+use super::route::Groups;
 use super::{Error, Result};
 
 /// A request to the writer.
@@ -81,12 +84,14 @@ pub(crate) fn spawn(
     rx: mpsc::Receiver<Command>,
     storage: StorageConfig,
     retry: RetryConfig,
+    groups: Arc<Mutex<Groups>>,
 ) -> Result<()> {
     let max_batch = storage.group_commit_max.max(1);
     let ctx = Ctx {
         storage,
         retry,
         rng: StdRng::from_entropy(),
+        groups,
     };
     std::thread::Builder::new()
         .name("gsmq-store-writer".into())
