@@ -229,8 +229,13 @@ pub struct UserConfig {
 pub struct ModemConfig {
     pub name: String,
     /// `/dev/ttyUSB2`, `/dev/serial/by-id/...`, or `sim:<personality>` for a
-    /// built-in simulated modem.
+    /// built-in simulated modem. Empty (left out): the modem is found by
+    /// `imei` among the ports matching `scan`.
+    #[serde(default)]
     pub port: String,
+    /// Where to look for a modem configured by `imei` alone (globs).
+    #[serde(default = "defaults::scan")]
+    pub scan: Vec<String>,
     #[serde(default = "defaults::baud")]
     pub baud: u32,
     #[serde(default)]
@@ -429,6 +434,11 @@ mod defaults {
     pub fn failover_after_s() -> u64 {
         60
     }
+    pub fn scan() -> Vec<String> {
+        ["/dev/serial/by-id/*", "/dev/ttyUSB*", "/dev/ttyACM*"]
+            .map(String::from)
+            .to_vec()
+    }
     pub fn log_level() -> String {
         "info".into()
     }
@@ -539,11 +549,12 @@ impl Config {
         }
         let mut modem_names = std::collections::HashSet::new();
         for (i, modem) in self.modems.iter().enumerate() {
-            if modem.name.is_empty() || modem.name.contains(['/', '+', '#']) {
+            // '/', '+', '#' would break topics; ',', ':', '@' routing keys.
+            if modem.name.is_empty() || modem.name.contains(['/', '+', '#', ',', ':', '@']) {
                 return Err(invalid(
                     format!("modem[{i}].name"),
                     &modem.name,
-                    "expected a non-empty name without '/', '+' or '#'".into(),
+                    "expected a non-empty name without '/', '+', '#', ',', ':' or '@'".into(),
                 ));
             }
             if !modem_names.insert(modem.name.as_str()) {
@@ -553,11 +564,12 @@ impl Config {
                     format!("modem {:?} is defined twice", modem.name),
                 ));
             }
-            if modem.port.is_empty() {
+            if modem.port.is_empty() && modem.imei.is_none() {
                 return Err(invalid(
                     format!("modem[{i}].port"),
                     "port",
-                    "expected a device path or sim:<personality>".into(),
+                    "expected a device path or sim:<personality>, or an imei to find the modem by"
+                        .into(),
                 ));
             }
         }
@@ -672,6 +684,25 @@ mod tests {
         .to_string();
         assert!(err.contains("broker.max_inflight"), "{err}");
         assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn a_modem_needs_a_port_or_an_imei_and_a_name_fit_for_routing() {
+        let base = "[broker]\nlisten = \"127.0.0.1:1883\"\n[storage]\npath = \"x\"\n[[modem]]\n";
+        let err = parse(&format!("{base}name = \"m\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("modem[0].port"), "{err}");
+        assert!(err.contains("imei"), "{err}");
+        let c = parse(&format!("{base}name = \"m\"\nimei = \"356938035643809\"\n")).unwrap();
+        assert_eq!(c.modems[0].port, "");
+        assert_eq!(c.modems[0].scan, defaults::scan());
+        for bad in ["a,b", "grp:x", "@m"] {
+            let err = parse(&format!("{base}name = {bad:?}\nport = \"sim:generic\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("modem[0].name"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! exactly once and end in the right terminal state; inbound messages must
 //! end up in the inbox once each; faults on one modem must not stop others.
 
+#[path = "sim_support/mod.rs"]
+mod sim_support;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -588,4 +591,127 @@ async fn a_multipart_message_started_on_a_modem_that_dies_moves_after_the_failov
         .iter()
         .all(|s| s.to != to || !s.complete()));
     gw.pool.shutdown().await;
+}
+
+/// Asks a simulator for its IMEI over its PTY, like a person with a
+/// terminal would.
+async fn imei_of(sim: &gsmq::sim::SimHandle) -> String {
+    let mut port = sim_support::Port::open(sim.path());
+    port.write(b"AT+CGSN\r").await;
+    let answer = port.until(b"OK\r\n").await;
+    String::from_utf8_lossy(&answer)
+        .split(['\r', '\n'])
+        .find(|l| l.len() == 15 && l.bytes().all(|b| b.is_ascii_digit()))
+        .expect("an IMEI line")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modems_configured_by_imei_are_found_among_the_ports_and_again_under_a_new_name() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let spawn = |personality: &str, seed: u64, number: &str| {
+        gsmq::sim::spawn(SimOptions {
+            personality: personality.parse().unwrap(),
+            seed,
+            number: number.into(),
+            timing: Timing::fast(),
+            ..SimOptions::default()
+        })
+        .expect("sim")
+    };
+    let sim_a = spawn("generic", 11, "+15550001001");
+    let sim_b = spawn("ec25", 22, "+15550001002");
+    let (imei_a, imei_b) = (imei_of(&sim_a).await, imei_of(&sim_b).await);
+    assert_ne!(imei_a, imei_b);
+    // The "device directory": names that say nothing about which modem is where.
+    let devs = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(sim_a.path(), devs.path().join("ttyUSB0")).unwrap();
+    std::os::unix::fs::symlink(sim_b.path(), devs.path().join("ttyUSB1")).unwrap();
+    // Something that is not a modem, and says nothing.
+    let silent = nix::pty::openpty(None, None).unwrap();
+    let silent_path = nix::unistd::ttyname(&silent.slave).unwrap();
+    std::os::unix::fs::symlink(&silent_path, devs.path().join("ttyUSB2")).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        &StorageConfig::new(dir.path().join("db")),
+        &RetryConfig::default(),
+    )
+    .unwrap();
+    let backend = Arc::new(StoreBackend::new(store.clone()));
+    let scan = format!("{}/ttyUSB*", devs.path().display());
+    let cfg = |name: &str, imei: &str| -> ModemConfig {
+        toml::from_str(&format!(
+            "name = {name:?}\nimei = {imei:?}\nscan = [{scan:?}]\nhealth_interval_s = 2\n"
+        ))
+        .unwrap()
+    };
+    let pool = Pool::start_with(
+        &[cfg("east", &imei_b), cfg("west", &imei_a)],
+        backend.clone() as Arc<dyn Backend>,
+        CancellationToken::new(),
+        &|_, _| {},
+        &|_, r| {
+            r.reopen_max = Duration::from_millis(500);
+            r.idle_poll = Duration::from_millis(100);
+        },
+    )
+    .expect("pool");
+    let gw = Gw {
+        pool,
+        backend,
+        store,
+        _dir: dir,
+    };
+    all_ready(&gw, Duration::from_secs(20)).await;
+    assert_eq!(
+        gw.pool.handle("east").unwrap().state().imei.as_deref(),
+        Some(imei_b.as_str())
+    );
+    assert_eq!(
+        gw.pool.handle("west").unwrap().state().imei.as_deref(),
+        Some(imei_a.as_str())
+    );
+    let first = send(&gw, "+4916900000001", "through east", Some("east"), 1).await;
+    wait_states(&gw, &[first], &DONE, Duration::from_secs(10)).await;
+    assert!(sim_b
+        .sent_log()
+        .await
+        .iter()
+        .any(|s| s.text == "through east"));
+    assert!(sim_a.sent_log().await.is_empty());
+
+    // east's modem drops off the bus and comes back under another name.
+    sim_b
+        .unplug(Duration::from_millis(1500), true)
+        .await
+        .unwrap();
+    std::fs::remove_file(devs.path().join("ttyUSB1")).unwrap();
+    std::os::unix::fs::symlink(sim_b.path(), devs.path().join("ttyUSB7")).unwrap();
+    let mut east = gw.pool.handle("east").unwrap().watch();
+    let left = tokio::time::timeout(
+        Duration::from_secs(10),
+        east.wait_for(|s| s.status != ModemStatus::Ready),
+    )
+    .await
+    .is_ok_and(|r| r.is_ok());
+    assert!(left, "east never noticed the unplug");
+    all_ready(&gw, Duration::from_secs(20)).await;
+    let second = send(&gw, "+4916900000002", "east again", Some("east"), 2).await;
+    let states = wait_states(&gw, &[second], &DONE, Duration::from_secs(10)).await;
+    assert!(states.values().all(|s| DONE.contains(s)), "{states:?}");
+    assert!(sim_b
+        .sent_log()
+        .await
+        .iter()
+        .any(|s| s.text == "east again"));
+    assert!(
+        sim_a.sent_log().await.is_empty(),
+        "west's modem never carried east's messages"
+    );
+    gw.pool.shutdown().await;
+    drop(silent);
 }

@@ -12,6 +12,7 @@ pub mod backend_store;
 pub mod classify;
 pub mod memory;
 pub mod pool;
+pub mod probe;
 pub mod runner;
 pub mod session;
 pub mod simport;

@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::runner::{ModemHandle, ModemRunner, PortOpener, RunnerConfig, SerialOpener};
+use super::runner::{
+    ModemHandle, ModemRunner, PortClaims, PortOpener, RunnerConfig, ScanOpener, SerialOpener,
+};
 use super::session::SessionConfig;
 use super::{Backend, BoxFuture, FailClass, ModemState, OutPart, Result, StatusReport};
 use crate::config::ModemConfig;
@@ -209,6 +211,20 @@ impl Pool {
             ))
         };
         let mut sims = Vec::new();
+        // Ports configured by path (simulated ones included) are never
+        // probed by a modem configured by IMEI.
+        let claims = PortClaims::new(
+            modems
+                .iter()
+                .filter(|c| !c.port.is_empty())
+                .map(|c| match (c.port.strip_prefix("sim:"), &network) {
+                    (Some(_), Some(net)) => net
+                        .modem(&c.name)
+                        .map_or_else(|| c.port.clone().into(), |h| h.path().to_path_buf()),
+                    _ => c.port.clone().into(),
+                })
+                .collect(),
+        );
         for cfg in modems {
             let opener: Box<dyn PortOpener> = match (cfg.port.strip_prefix("sim:"), &network) {
                 (Some(_), Some(net)) => {
@@ -220,6 +236,12 @@ impl Pool {
                     sims.push((cfg.name.clone(), handle));
                     opener
                 }
+                _ if cfg.port.is_empty() => Box::new(ScanOpener::new(
+                    cfg.scan.clone(),
+                    cfg.baud,
+                    cfg.imei.clone().unwrap_or_default(),
+                    claims.clone(),
+                )),
                 _ => Box::new(SerialOpener {
                     path: cfg.port.clone().into(),
                     baud: cfg.baud,

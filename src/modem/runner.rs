@@ -32,6 +32,8 @@ pub trait PortOpener: Send + Sync + 'static {
     fn open(&self) -> BoxFuture<'_, std::io::Result<Box<dyn Port>>>;
     /// For logs.
     fn describe(&self) -> String;
+    /// The port opened last was closed (a scanner releases its claim).
+    fn closed(&self) {}
 }
 
 /// Opens a serial device (or a PTY) by path with tokio-serial. A by-id
@@ -46,16 +48,177 @@ pub struct SerialOpener {
 impl PortOpener for SerialOpener {
     fn open(&self) -> BoxFuture<'_, std::io::Result<Box<dyn Port>>> {
         Box::pin(async move {
-            use tokio_serial::SerialPortBuilderExt;
             let path = std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
-            let port = tokio_serial::new(path.to_string_lossy(), self.baud)
-                .open_native_async()
-                .map_err(std::io::Error::other)?;
+            let port = open_serial(&path, self.baud)?;
             Ok(Box::new(port) as Box<dyn Port>)
         })
     }
     fn describe(&self) -> String {
         self.path.display().to_string()
+    }
+}
+
+fn open_serial(path: &std::path::Path, baud: u32) -> std::io::Result<tokio_serial::SerialStream> {
+    use tokio_serial::SerialPortBuilderExt;
+    tokio_serial::new(path.to_string_lossy(), baud)
+        .open_native_async()
+        .map_err(std::io::Error::other)
+}
+
+/// The serial ports in use, so that a scanner never probes a port another
+/// runner holds (that would corrupt its session).
+#[derive(Debug, Default)]
+pub struct PortClaims {
+    /// Ports configured by path (resolved at every scan: by-id links move).
+    fixed: Vec<std::path::PathBuf>,
+    /// Ports scanners hold now (resolved paths).
+    taken: std::collections::HashSet<std::path::PathBuf>,
+}
+
+impl PortClaims {
+    /// Claims shared by the runners of one pool; `fixed` are the ports
+    /// configured by path.
+    pub fn new(fixed: Vec<std::path::PathBuf>) -> Arc<std::sync::Mutex<PortClaims>> {
+        Arc::new(std::sync::Mutex::new(PortClaims {
+            fixed,
+            taken: Default::default(),
+        }))
+    }
+
+    fn busy(&self, port: &std::path::Path) -> bool {
+        self.taken.contains(port)
+            || self
+                .fixed
+                .iter()
+                .any(|f| std::fs::canonicalize(f).is_ok_and(|f| f == port))
+    }
+}
+
+/// Finds a modem by IMEI among the ports matching `patterns` (globs such
+/// as `/dev/serial/by-id/*`, `/dev/ttyUSB*`), at every open: a modem that
+/// re-enumerates under another name is found again. Ports other runners
+/// hold are skipped; each candidate gets [`super::probe::ImeiProbe`].
+#[derive(Debug)]
+pub struct ScanOpener {
+    pub patterns: Vec<String>,
+    pub baud: u32,
+    pub imei: String,
+    pub claims: Arc<std::sync::Mutex<PortClaims>>,
+    /// The port this opener holds now.
+    held: std::sync::Mutex<Option<std::path::PathBuf>>,
+}
+
+impl ScanOpener {
+    pub fn new(
+        patterns: Vec<String>,
+        baud: u32,
+        imei: String,
+        claims: Arc<std::sync::Mutex<PortClaims>>,
+    ) -> Self {
+        Self {
+            patterns,
+            baud,
+            imei,
+            claims,
+            held: Default::default(),
+        }
+    }
+
+    fn claims(&self) -> std::sync::MutexGuard<'_, PortClaims> {
+        self.claims.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Candidate ports, resolved and de-duplicated, in a stable order.
+    fn candidates(&self) -> Vec<std::path::PathBuf> {
+        let mut out = std::collections::BTreeSet::new();
+        for pattern in &self.patterns {
+            let Ok(paths) = glob::glob(pattern) else {
+                tracing::warn!(%pattern, "bad port scan pattern ignored");
+                continue;
+            };
+            for p in paths.flatten() {
+                if let Ok(real) = std::fs::canonicalize(&p) {
+                    out.insert(real);
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// Opens `port` and asks for its IMEI; `Ok(None)` when something else answers.
+    async fn probe(&self, port: &std::path::Path) -> std::io::Result<Option<Box<dyn Port>>> {
+        use super::probe::{ImeiProbe, Progress, PROBE_STEP};
+        let mut serial = open_serial(port, self.baud)?;
+        let (mut probe, first) = ImeiProbe::start();
+        serial.write_all(&first).await?;
+        let mut buf = [0u8; 512];
+        loop {
+            let progress = match tokio::time::timeout(PROBE_STEP, serial.read(&mut buf)).await {
+                Ok(Ok(0)) => Progress::NotAModem,
+                Ok(Ok(n)) => probe.feed(&buf[..n]),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => probe.timeout(),
+            };
+            match progress {
+                Progress::Wait => {}
+                Progress::Write(bytes) => serial.write_all(&bytes).await?,
+                Progress::Found(imei) if imei == self.imei => {
+                    return Ok(Some(Box::new(serial) as Box<dyn Port>))
+                }
+                Progress::Found(imei) => {
+                    tracing::debug!(port = %port.display(), %imei, want = %self.imei, "another modem");
+                    return Ok(None);
+                }
+                Progress::NotAModem => return Ok(None),
+            }
+        }
+    }
+}
+
+impl PortOpener for ScanOpener {
+    fn open(&self) -> BoxFuture<'_, std::io::Result<Box<dyn Port>>> {
+        Box::pin(async move {
+            self.closed();
+            for port in self.candidates() {
+                {
+                    let mut claims = self.claims();
+                    if claims.busy(&port) {
+                        continue;
+                    }
+                    claims.taken.insert(port.clone());
+                }
+                match self.probe(&port).await {
+                    Ok(Some(found)) => {
+                        tracing::info!(imei = %self.imei, port = %port.display(), "modem found by IMEI");
+                        *self.held.lock().unwrap_or_else(|p| p.into_inner()) = Some(port);
+                        return Ok(found);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::debug!(port = %port.display(), error = %e, "port not probed")
+                    }
+                }
+                self.claims().taken.remove(&port);
+            }
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("no modem with IMEI {} on {:?}", self.imei, self.patterns),
+            ))
+        })
+    }
+
+    fn describe(&self) -> String {
+        match &*self.held.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(p) => format!("{} (IMEI {})", p.display(), self.imei),
+            None => format!("IMEI {} on {}", self.imei, self.patterns.join(" ")),
+        }
+    }
+
+    fn closed(&self) {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(p) = held {
+            self.claims().taken.remove(&p);
+        }
     }
 }
 
@@ -230,7 +393,9 @@ impl ModemRunner {
                 Ok(port) => {
                     tracing::info!(modem = %self.name, port = %self.opener.describe(), "port open");
                     let started = Instant::now();
-                    match self.drive(port).await {
+                    let end = self.drive(port).await;
+                    self.opener.closed();
+                    match end {
                         LinkEnd::Cancelled => return,
                         LinkEnd::Closed(reason) => {
                             tracing::warn!(modem = %self.name, %reason, "link closed");
