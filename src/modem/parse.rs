@@ -1,6 +1,9 @@
-//! Small adapters from AT information lines to the values the session
-//! needs. Each takes the info lines collected for one command and never
-//! panics on malformed input: anything it cannot read becomes `None`.
+//! Small adapters from the info lines the session collected for one
+//! command to the values it needs. The reading itself is
+//! [`crate::at::response`]'s; here a line that cannot be read becomes
+//! `None` (or is skipped, in lists), never an error that stops the session.
+
+use crate::at::response;
 
 /// SIM state from `+CPIN: <code>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,47 +13,18 @@ pub(crate) enum SimState {
     Other(String),
 }
 
+/// The first line that starts with `prefix` (e.g. `+CSQ`).
 fn find<'a>(lines: &'a [String], prefix: &str) -> Option<&'a str> {
     lines
         .iter()
-        .find_map(|l| l.trim().strip_prefix(prefix))
-        .map(str::trim)
-}
-
-/// Splits a comma list, keeping quoted commas together.
-fn fields(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut depth = 0u32;
-    for c in s.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                cur.push(c);
-            }
-            '(' if !quoted => {
-                depth += 1;
-                cur.push(c);
-            }
-            ')' if !quoted => {
-                depth = depth.saturating_sub(1);
-                cur.push(c);
-            }
-            ',' if !quoted && depth == 0 => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out.into_iter().map(|f| f.trim().to_string()).collect()
-}
-
-fn unquote(s: &str) -> &str {
-    s.trim().trim_matches('"')
+        .map(|l| l.trim())
+        .find(|l| l.starts_with(prefix))
 }
 
 pub(crate) fn cpin(lines: &[String]) -> Option<SimState> {
-    let v = unquote(find(lines, "+CPIN:")?);
+    let v = find(lines, "+CPIN:")?["+CPIN:".len()..]
+        .trim()
+        .trim_matches('"');
     Some(match v {
         "READY" => SimState::Ready,
         "SIM PIN" => SimState::NeedsPin,
@@ -58,166 +32,107 @@ pub(crate) fn cpin(lines: &[String]) -> Option<SimState> {
     })
 }
 
-/// The first non-empty info line with an optional `+XXX:` prefix removed
-/// (identity queries: `AT+CGSN`, `AT+CCID`, ...).
+/// The value of an identity query (`AT+CGSN`, `AT+CCID`, ...).
 pub(crate) fn identity(lines: &[String]) -> Option<String> {
-    let l = lines.iter().map(|l| l.trim()).find(|l| !l.is_empty())?;
-    let v = match l.split_once(':') {
-        Some((p, rest)) if p.starts_with('+') || p.starts_with('^') => rest.trim(),
-        _ => l,
-    };
-    let v = unquote(v).trim();
-    (!v.is_empty()).then(|| v.to_string())
+    response::identity(lines).ok()
 }
 
-/// `+CSQ: <rssi>,<ber>` → dBm (27.007: -113 + 2·rssi; 99 = unknown).
+/// `+CSQ` → dBm (`Some(None)`: the modem does not know).
 pub(crate) fn csq_dbm(lines: &[String]) -> Option<Option<i32>> {
-    let f = fields(find(lines, "+CSQ:")?);
-    let rssi: i32 = f.first()?.parse().ok()?;
-    Some(match rssi {
-        0..=31 => Some(-113 + 2 * rssi),
-        _ => None,
-    })
+    let csq = response::csq(find(lines, "+CSQ")?).ok()?;
+    Some(csq.dbm().map(i32::from))
 }
 
-/// `+CREG: <n>,<stat>[,...]` → stat.
+/// `<stat>` of `+CREG`/`+CGREG`/`+CEREG`.
 pub(crate) fn creg_stat(lines: &[String]) -> Option<u8> {
-    let f = fields(find(lines, "+CREG:")?);
-    f.get(1).or(f.first())?.parse().ok()
+    let line = lines.iter().find_map(|l| response::creg(l).ok())?;
+    Some(line.stat)
 }
 
-/// `+COPS: <mode>[,<format>,"<oper>"[,<act>]]` → operator name.
+/// The operator of `+COPS?` (`Some(None)`: not registered).
 pub(crate) fn cops_operator(lines: &[String]) -> Option<Option<String>> {
-    let f = fields(find(lines, "+COPS:")?);
-    Some(
-        f.get(2)
-            .map(|o| unquote(o).to_string())
-            .filter(|o| !o.is_empty()),
-    )
+    let cops = response::cops(find(lines, "+COPS")?).ok()?;
+    Some(cops.operator.filter(|o| !o.is_empty()))
 }
 
-/// `+CPMS: ("SM","ME"),(...),(...)` → memories usable for all three roles.
+/// The memories of `AT+CPMS=?` valid for every role it lists.
 pub(crate) fn cpms_test(lines: &[String]) -> Vec<String> {
-    let Some(v) = find(lines, "+CPMS:") else {
+    let Some(s) = find(lines, "+CPMS").and_then(|l| response::cpms_test(l).ok()) else {
         return Vec::new();
     };
-    let groups: Vec<Vec<String>> = fields(v)
-        .iter()
-        .map(|g| {
-            fields(g.trim().trim_start_matches('(').trim_end_matches(')'))
-                .iter()
-                .map(|m| unquote(m).to_string())
-                .filter(|m| !m.is_empty())
-                .collect()
-        })
+    let roles: Vec<&Vec<String>> = [&s.read, &s.write, &s.receive]
+        .into_iter()
+        .filter(|r| !r.is_empty())
         .collect();
-    let Some(first) = groups.first() else {
-        return Vec::new();
-    };
-    let groups = &groups[..groups.len().min(3)];
-    first
+    s.read
         .iter()
-        .filter(|m| groups.iter().all(|g| g.contains(m)))
+        .filter(|m| roles.iter().all(|r| r.contains(m)))
         .cloned()
         .collect()
 }
 
-/// `+CPMS: (...)` → the memories allowed for reading (`<mem1>`).
+/// The memories `AT+CPMS=?` allows for reading.
 pub(crate) fn cpms_readable(lines: &[String]) -> Vec<String> {
-    let Some(v) = find(lines, "+CPMS:") else {
-        return Vec::new();
-    };
-    let groups = fields(v);
-    let Some(first) = groups.first() else {
-        return Vec::new();
-    };
-    fields(first.trim().trim_start_matches('(').trim_end_matches(')'))
-        .iter()
-        .map(|m| unquote(m).to_string())
-        .filter(|m| !m.is_empty())
-        .collect()
+    find(lines, "+CPMS")
+        .and_then(|l| response::cpms_test(l).ok())
+        .map(|s| s.read)
+        .unwrap_or_default()
 }
 
-/// `+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)` → the allowed values per field.
+/// The values `AT+CNMI=?` allows, per parameter (empty: unconstrained).
 pub(crate) fn cnmi_test(lines: &[String]) -> Option<Vec<Vec<u8>>> {
-    let v = find(lines, "+CNMI:")?;
-    let mut out = Vec::new();
-    for g in fields(v) {
-        let inner = g.trim().trim_start_matches('(').trim_end_matches(')');
-        let mut allowed = Vec::new();
-        for item in inner.split(',') {
-            let item = item.trim();
-            if item.is_empty() {
-                continue;
-            }
-            match item.split_once('-') {
-                Some((a, b)) => {
-                    let (a, b): (u8, u8) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-                    allowed.extend(a..=b.min(9));
-                }
-                None => allowed.push(item.parse().ok()?),
-            }
-        }
-        out.push(allowed);
-    }
-    Some(out)
+    let s = response::cnmi_test(find(lines, "+CNMI")?).ok()?;
+    Some(
+        [s.mode, s.mt, s.bm, s.ds, s.bfr]
+            .iter()
+            .map(|v| v.values())
+            .collect(),
+    )
 }
 
-/// `+CSCA: "<number>",<type>` → the number (empty when unset).
+/// The SMSC of `+CSCA?`.
 pub(crate) fn csca(lines: &[String]) -> Option<String> {
-    let f = fields(find(lines, "+CSCA:")?);
-    Some(unquote(f.first()?).to_string())
+    Some(response::csca(find(lines, "+CSCA")?).ok()?.number)
 }
 
-/// `+CMGS: <mr>[,...]` → message reference.
+/// The message reference of `+CMGS`.
 pub(crate) fn cmgs_mr(lines: &[String]) -> Option<u8> {
-    let f = fields(find(lines, "+CMGS:")?);
-    let mr: u32 = f.first()?.parse().ok()?;
-    Some((mr % 256) as u8)
+    response::cmgs(find(lines, "+CMGS")?).ok()
 }
 
-/// Parses a hex PDU line (possibly following the header on the same line).
-fn hex_pdu(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim();
-    if s.is_empty() || s.len() % 2 != 0 {
-        return None;
-    }
-    hex::decode(s).ok()
-}
-
-/// `+CMGR: <stat>,[<alpha>],<len>` + PDU line → PDU bytes (with SMSC).
+/// The PDU of an `AT+CMGR` answer.
 pub(crate) fn cmgr(lines: &[String]) -> Option<Vec<u8>> {
-    let pos = lines.iter().position(|l| l.trim().starts_with("+CMGR:"))?;
-    let header = lines[pos].trim();
-    // Some modems put the PDU on the header line after a space.
-    if let Some((_, tail)) = header.rsplit_once(' ') {
-        if tail.len() > 20 {
-            if let Some(p) = hex_pdu(tail) {
-                return Some(p);
-            }
-        }
-    }
-    lines[pos + 1..].iter().find_map(|l| hex_pdu(l))
+    Some(response::cmgr(lines).ok()??.pdu)
 }
 
-/// One `+CMGL` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Listed {
     pub index: i32,
     pub pdu: Vec<u8>,
 }
 
-/// `+CMGL: <index>,<stat>,[<alpha>],<len>` followed by a PDU line, repeated.
+/// The entries of an `AT+CMGL` answer. Each entry is read on its own, so
+/// one unreadable entry does not hide the others (they are all kept on the
+/// modem until committed anyway).
 pub(crate) fn cmgl(lines: &[String]) -> Vec<Listed> {
+    let starts: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.trim().starts_with("+CMGL"))
+        .map(|(i, _)| i)
+        .collect();
     let mut out = Vec::new();
-    let mut index: Option<i32> = None;
-    for l in lines {
-        let l = l.trim();
-        if let Some(h) = l.strip_prefix("+CMGL:") {
-            index = fields(h).first().and_then(|i| i.parse().ok());
-        } else if let Some(i) = index.take() {
-            if let Some(pdu) = hex_pdu(l) {
-                out.push(Listed { index: i, pdu });
+    for (n, &start) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).copied().unwrap_or(lines.len());
+        match response::cmgl(&lines[start..end]) {
+            Ok(entries) => out.extend(entries.into_iter().filter_map(|e| {
+                Some(Listed {
+                    index: i32::try_from(e.index).ok()?,
+                    pdu: e.pdu,
+                })
+            })),
+            Err(e) => {
+                tracing::warn!(line = %lines[start].trim(), error = %e, "unreadable +CMGL entry skipped")
             }
         }
     }
@@ -238,6 +153,7 @@ mod tests {
         assert_eq!(r[1], vec![0, 1, 2, 3]);
         assert_eq!(r[2], vec![0, 2]);
         let r = cnmi_test(&l(&["+CNMI:(2),(0-1,3),(0,2),(0-1),(0)"])).unwrap();
+        assert_eq!(r[0], vec![2]);
         assert_eq!(r[1], vec![0, 1, 3]);
         assert_eq!(r[4], vec![0]);
     }
@@ -255,6 +171,9 @@ mod tests {
         assert_eq!(e.len(), 2);
         assert_eq!(e[1].index, 4);
         assert_eq!(e[1].pdu, vec![0xBE, 0xEF]);
+        // A broken entry does not hide the next one.
+        let e = cmgl(&l(&["+CMGL: 0,1,,3", "XYZ", "+CMGL: 4,0,,2", "BEEF"]));
+        assert_eq!(e.iter().map(|x| x.index).collect::<Vec<_>>(), vec![4]);
     }
 
     #[test]
