@@ -753,7 +753,10 @@ mod tests {
     fn an_mms_section_gets_its_defaults_and_mms_stays_off_without_it() {
         let base = "[broker]\nlisten = \"127.0.0.1:1883\"\n[storage]\npath = \"/var/lib/gsmq\"\n";
         assert_eq!(parse(base).unwrap().mms, None);
-        let c = parse(&format!("{base}[mms]\nmmsc_url = \"http://mmsc.example/mms\"\n")).unwrap();
+        let c = parse(&format!(
+            "{base}[mms]\nmmsc_url = \"http://mmsc.example/mms\"\n"
+        ))
+        .unwrap();
         let mms = c.mms.clone().unwrap();
         assert_eq!(mms, MmsConfig::new("http://mmsc.example/mms"));
         assert_eq!(mms.max_message_bytes, 300 * 1024);

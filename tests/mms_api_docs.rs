@@ -5,9 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};
-use gsmq::api::mms::{
-    MmsInboxMessage, MmsInboxPart, MmsState, MmsStatusEvent, ATTACHMENT_FIELDS,
-};
+use gsmq::api::mms::{MmsInboxMessage, MmsInboxPart, MmsState, MmsStatusEvent, ATTACHMENT_FIELDS};
 use serde_json::Value;
 
 fn docs() -> PathBuf {
@@ -82,7 +80,10 @@ fn the_mms_status_schema_matches_the_status_event() {
     assert_eq!(keys(&s["properties"]), keys(&example));
     assert_eq!(strings(&s["required"]), keys(&example));
     assert_eq!(s["additionalProperties"], Value::Bool(false));
-    let mut states: Vec<String> = MmsState::ALL.iter().map(|s| s.as_str().to_owned()).collect();
+    let mut states: Vec<String> = MmsState::ALL
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .collect();
     states.sort();
     assert_eq!(strings(&s["properties"]["state"]["enum"]), states);
 }
@@ -94,8 +95,14 @@ fn the_mms_inbox_schema_matches_the_inbox_message_and_its_parts() {
     assert_eq!(keys(&s["properties"]), keys(&example));
     assert_eq!(strings(&s["required"]), keys(&example));
     let p = &s["$defs"]["part"];
-    assert_eq!(keys(&p["properties"]), keys(&serde_json::to_value(part(true)).unwrap()));
-    assert_eq!(strings(&p["required"]), keys(&serde_json::to_value(part(false)).unwrap()));
+    assert_eq!(
+        keys(&p["properties"]),
+        keys(&serde_json::to_value(part(true)).unwrap())
+    );
+    assert_eq!(
+        strings(&p["required"]),
+        keys(&serde_json::to_value(part(false)).unwrap())
+    );
 }
 
 #[test]

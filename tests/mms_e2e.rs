@@ -10,7 +10,7 @@ mod api_support;
 use std::path::Path;
 use std::time::Duration;
 
-use api_support::{hash, V3};
+use api_support::hash;
 use base64::Engine as _;
 use gsmq::config::Config;
 use gsmq::gateway::Gateway;
@@ -86,6 +86,86 @@ fn picture(len: usize, seed: u32) -> Vec<u8> {
     out
 }
 
+/// A v3.1.1 client allowed large packets (MMS requests and inbox events).
+struct Client {
+    client: rumqttc::AsyncClient,
+    seen: tokio::sync::mpsc::UnboundedReceiver<(String, Value)>,
+    held: Vec<(String, Value)>,
+}
+
+impl Client {
+    async fn connect(addr: std::net::SocketAddr, user: &str, filters: &[String]) -> Client {
+        use rumqttc::{Event, MqttOptions, Packet, QoS};
+        let mut o = MqttOptions::new(format!("{user}-mms"), addr.ip().to_string(), addr.port());
+        o.set_credentials(user, api_support::PASSWORD);
+        o.set_max_packet_size(1 << 20, 1 << 20);
+        let (client, mut el) = rumqttc::AsyncClient::new(o, 100);
+        let (tx, seen) = tokio::sync::mpsc::unbounded_channel();
+        let (subacks, mut suback_rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            loop {
+                match el.poll().await {
+                    Ok(Event::Incoming(Packet::SubAck(a))) => {
+                        let _ = subacks.send(a);
+                    }
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        let v = serde_json::from_slice(&p.payload).expect("JSON payload");
+                        if tx.send((p.topic, v)).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => panic!("MQTT client: {e}"),
+                }
+            }
+        });
+        for f in filters {
+            client.subscribe(f, QoS::AtLeastOnce).await.unwrap();
+            let ack = tokio::time::timeout(WAIT, suback_rx.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(
+                ack.return_codes
+                    .iter()
+                    .all(|c| !matches!(c, rumqttc::SubscribeReasonCode::Failure)),
+                "subscribe to {f} refused"
+            );
+        }
+        Client {
+            client,
+            seen,
+            held: Vec::new(),
+        }
+    }
+
+    async fn publish(&self, topic: &str, payload: String) {
+        self.client
+            .publish(topic, rumqttc::QoS::AtLeastOnce, false, payload)
+            .await
+            .unwrap();
+    }
+
+    /// The next publish on `topic`; others are kept for later calls.
+    async fn json_on(&mut self, topic: &str) -> Value {
+        if let Some(i) = self.held.iter().position(|(t, _)| t == topic) {
+            return self.held.remove(i).1;
+        }
+        loop {
+            let (t, v) = tokio::time::timeout(WAIT, self.seen.recv())
+                .await
+                .unwrap_or_else(|_| panic!("nothing on {topic} in time"))
+                .expect("client task gone");
+            if t == topic {
+                return v;
+            }
+            self.held.push((t, v));
+        }
+    }
+}
+
+const WAIT: Duration = Duration::from_secs(15);
+
 fn b64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }
@@ -111,10 +191,13 @@ async fn a_picture_mms_sent_over_mqtt_reaches_the_mmsc_byte_for_byte_and_ends_de
     let dir = tempfile::tempdir().unwrap();
     let gw = start(dir.path(), &format!("mmsc_url = {:?}", fake.url())).await;
     let prefix = "gsmq";
-    let mut alice = V3::connect(
+    let mut alice = Client::connect(
         gw.mqtt_addr(),
         "alice",
-        &[format!("{prefix}/alice/reply"), format!("{prefix}/alice/mms/status")],
+        &[
+            format!("{prefix}/alice/reply"),
+            format!("{prefix}/alice/mms/status"),
+        ],
     )
     .await;
 
@@ -138,18 +221,24 @@ async fn a_picture_mms_sent_over_mqtt_reaches_the_mmsc_byte_for_byte_and_ends_de
 
     let status = format!("{prefix}/alice/mms/status");
     let queued = alice.json_on(&status).await;
-    assert_eq!((queued["message_id"].as_i64(), &queued["state"]), (Some(message_id), &json!("queued")));
+    assert_eq!(
+        (queued["message_id"].as_i64(), &queued["state"]),
+        (Some(message_id), &json!("queued"))
+    );
     assert_eq!(queued["to"], json!(["+4917012345678"]));
     let sent = alice.json_on(&status).await;
     assert_eq!(sent["state"], "sent", "{sent}");
     assert_eq!(sent["id"], "pic-1");
-    let mmsc_id = sent["mmsc_message_id"].as_str().expect("mmsc id").to_owned();
+    let mmsc_id = sent["mmsc_message_id"]
+        .as_str()
+        .expect("mmsc id")
+        .to_owned();
 
     let subs = fake.submissions();
     assert_eq!(subs.len(), 1, "submitted exactly once");
     let pdu = &subs[0].pdu;
     assert_eq!(subs[0].message_id, mmsc_id);
-    assert_eq!(pdu.to(), vec!["+4917012345678/TYPE=PLMN"]);
+    assert_eq!(pdu.to(), vec!["+4917012345678"]);
     assert_eq!(pdu.subject(), Some("Holiday"));
     assert!(pdu.transaction_id().is_some_and(|t| t.starts_with("gsmq-")));
     let parts = pdu.parts();
@@ -162,7 +251,13 @@ async fn a_picture_mms_sent_over_mqtt_reaches_the_mmsc_byte_for_byte_and_ends_de
 
     // The MMSC reports delivery with a WAP push to the sender's modem.
     let tpdus = fake
-        .delivery_ind_sms(&mmsc_id, "+4917012345678", mms::status::RETRIEVED, 1_780_000_000, &mmsc_sms("+491760000000"))
+        .delivery_ind_sms(
+            &mmsc_id,
+            "+4917012345678",
+            mms::status::RETRIEVED,
+            1_780_000_000,
+            &mmsc_sms("+491760000000"),
+        )
         .expect("delivery push");
     inject(&gw, &tpdus).await;
     let delivered = alice.json_on(&status).await;
@@ -174,7 +269,10 @@ async fn a_picture_mms_sent_over_mqtt_reaches_the_mmsc_byte_for_byte_and_ends_de
         .publish(&format!("{prefix}/alice/mms/send"), request.to_string())
         .await;
     let again = alice.json_on(&format!("{prefix}/alice/reply")).await;
-    assert_eq!((again["ok"].as_bool(), again["duplicate"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (again["ok"].as_bool(), again["duplicate"].as_bool()),
+        (Some(true), Some(true))
+    );
     assert_eq!(again["message_id"].as_i64(), Some(message_id));
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(fake.submissions().len(), 1);
@@ -212,7 +310,7 @@ async fn an_inbound_mms_from_a_concatenated_wap_push_reaches_the_inbox_with_ever
         ),
     )
     .await;
-    let mut bob = V3::connect(gw.mqtt_addr(), "bob", &["gsmq/inbox/mms".to_string()]).await;
+    let mut bob = Client::connect(gw.mqtt_addr(), "bob", &["gsmq/inbox/mms".to_string()]).await;
 
     let big = picture(30_000, 2);
     let small = picture(700, 3);
@@ -220,8 +318,18 @@ async fn an_inbound_mms_from_a_concatenated_wap_push_reaches_the_inbox_with_ever
     let sent_parts = vec![
         Part::smil("smil", smil),
         Part::text("t", "t.txt", "Schöne Grüße"),
-        Part::new(ContentType::new("image/jpeg"), "big", "big.jpg", big.clone()),
-        Part::new(ContentType::new("image/png"), "small", "small.png", small.clone()),
+        Part::new(
+            ContentType::new("image/jpeg"),
+            "big",
+            "big.jpg",
+            big.clone(),
+        ),
+        Part::new(
+            ContentType::new("image/png"),
+            "small",
+            "small.png",
+            small.clone(),
+        ),
     ];
     let tpdus = fake
         .create_inbound_sms(
@@ -294,7 +402,7 @@ async fn a_submission_with_an_unknown_outcome_is_reported_and_not_sent_again() {
         &format!("mmsc_url = {:?}\nmax_message_bytes = 1500", fake.url()),
     )
     .await;
-    let mut alice = V3::connect(
+    let mut alice = Client::connect(
         gw.mqtt_addr(),
         "alice",
         &["gsmq/alice/reply".into(), "gsmq/alice/mms/status".into()],
@@ -307,10 +415,16 @@ async fn a_submission_with_an_unknown_outcome_is_reported_and_not_sent_again() {
         )
         .await;
     assert_eq!(alice.json_on("gsmq/alice/reply").await["ok"], true);
-    assert_eq!(alice.json_on("gsmq/alice/mms/status").await["state"], "queued");
+    assert_eq!(
+        alice.json_on("gsmq/alice/mms/status").await["state"],
+        "queued"
+    );
     let unknown = alice.json_on("gsmq/alice/mms/status").await;
     assert_eq!(unknown["state"], "unknown", "{unknown}");
-    assert!(unknown["reason"].as_str().unwrap().contains("504"), "{unknown}");
+    assert!(
+        unknown["reason"].as_str().unwrap().contains("504"),
+        "{unknown}"
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(fake.submissions().len(), 1, "not re-sent");
 

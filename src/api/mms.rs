@@ -57,11 +57,16 @@ fn field(field: &'static str, expected: &'static str) -> RequestError {
 
 /// Parses the body of an `mms/send` request (fields already checked
 /// against [`MMS_SEND_FIELDS`]).
-pub(crate) fn parse_send(map: &Map<String, Value>, id: Option<String>) -> RequestResult<MmsSendRequest> {
+pub(crate) fn parse_send(
+    map: &Map<String, Value>,
+    id: Option<String>,
+) -> RequestResult<MmsSendRequest> {
     let get = |f: &str| map.get(f).filter(|v| !v.is_null());
     let to = match get("to") {
         None => return Err(RequestError::Missing("to")),
-        Some(Value::String(s)) => vec![normalise_recipient(s).ok_or(RequestError::Recipient { index: 0 })?],
+        Some(Value::String(s)) => {
+            vec![normalise_recipient(s).ok_or(RequestError::Recipient { index: 0 })?]
+        }
         Some(Value::Array(items)) if !items.is_empty() && items.len() <= MAX_MMS_RECIPIENTS => {
             let mut to = Vec::with_capacity(items.len());
             for (index, item) in items.iter().enumerate() {
@@ -73,7 +78,12 @@ pub(crate) fn parse_send(map: &Map<String, Value>, id: Option<String>) -> Reques
             }
             to
         }
-        Some(_) => return Err(field("to", "a phone number or an array of 1 to 20 phone numbers")),
+        Some(_) => {
+            return Err(field(
+                "to",
+                "a phone number or an array of 1 to 20 phone numbers",
+            ))
+        }
     };
     let subject = match get("subject") {
         None => None,
@@ -130,7 +140,9 @@ fn attachment(v: &Value) -> Option<Attachment> {
     }
     let name = match o.get("name") {
         None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) if s.len() <= 128 && s.bytes().all(|c| c.is_ascii_graphic() || c == b' ') => {
+        Some(Value::String(s))
+            if s.len() <= 128 && s.bytes().all(|c| c.is_ascii_graphic() || c == b' ') =>
+        {
             s.clone()
         }
         Some(_) => return None,
@@ -174,8 +186,11 @@ pub fn encode_send_req(r: &MmsSendRequest, max_message_bytes: usize) -> super::R
     let to: Vec<&str> = r.to.iter().map(String::as_str).collect();
     let pdu = Pdu::send_req(PENDING_TRANSACTION_ID, &to, r.subject.as_deref(), parts(r));
     let bytes = pdu.encode().map_err(|e| {
-        Error::new(ErrorCode::InvalidField, format!("the MMS cannot be encoded: {e}"))
-            .with_field("attachments")
+        Error::new(
+            ErrorCode::InvalidField,
+            format!("the MMS cannot be encoded: {e}"),
+        )
+        .with_field("attachments")
     })?;
     if bytes.len() > max_message_bytes {
         return Err(Error::new(
@@ -306,14 +321,22 @@ mod tests {
         assert_eq!(parts[0].data, b"look");
         assert_eq!(parts[1].data, vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00]);
         assert_eq!(parts[1].content_location(), Some("a.jpg"));
-        assert_eq!(pdu.to(), vec!["+491711234567/TYPE=PLMN", "+4917200000/TYPE=PLMN"]);
+        assert_eq!(pdu.to(), vec!["+491711234567", "+4917200000"]);
     }
 
     #[test]
     fn bad_attachments_recipients_and_empty_messages_name_their_field() {
         let cases = [
-            (r#"{"to":"+4917112345"}"#, ErrorCode::EmptyText, Some("text")),
-            (r#"{"to":"x","text":"a"}"#, ErrorCode::InvalidRecipient, Some("to")),
+            (
+                r#"{"to":"+4917112345"}"#,
+                ErrorCode::EmptyText,
+                Some("text"),
+            ),
+            (
+                r#"{"to":"x","text":"a"}"#,
+                ErrorCode::InvalidRecipient,
+                Some("to"),
+            ),
             (
                 r#"{"to":"+4917112345","attachments":[{"content_type":"image","data_base64":""}]}"#,
                 ErrorCode::InvalidField,
@@ -329,7 +352,11 @@ mod tests {
                 ErrorCode::InvalidField,
                 Some("attachments"),
             ),
-            (r#"{"to":"+4917112345","text":"a","modem":"m"}"#, ErrorCode::InvalidField, Some("modem")),
+            (
+                r#"{"to":"+4917112345","text":"a","modem":"m"}"#,
+                ErrorCode::InvalidField,
+                Some("modem"),
+            ),
         ];
         for (json, code, field) in cases {
             let e = send(json).unwrap_err();

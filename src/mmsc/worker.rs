@@ -65,7 +65,9 @@ impl Worker {
             proxy: cfg.proxy.clone(),
             unknown_retries: u32::from(cfg.retry_unknown),
             inline_max_bytes: cfg.inline_max_bytes,
-            response_max_bytes: cfg.max_message_bytes.max(super::Mm1Config::default().response_max_bytes),
+            response_max_bytes: cfg
+                .max_message_bytes
+                .max(super::Mm1Config::default().response_max_bytes),
             ..super::Mm1Config::default()
         })
         .map_err(|e| e.to_string())?;
@@ -74,7 +76,11 @@ impl Worker {
             .await
             .map_err(|e| e.to_string())?;
         if !recovered.is_empty() {
-            tracing::warn!(?recovered, retry_unknown = cfg.retry_unknown, "MMS in flight at the last stop");
+            tracing::warn!(
+                ?recovered,
+                retry_unknown = cfg.retry_unknown,
+                "MMS in flight at the last stop"
+            );
         }
         Ok(Worker {
             store,

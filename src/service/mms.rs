@@ -90,8 +90,8 @@ pub(super) fn status_event(
 
 /// The store's received MMS in API form.
 pub(super) fn inbox_message(seq: i64, m: crate::store::InboundMms) -> super::OutboxEvent {
-    use base64::Engine as _;
     use crate::api::mms::{MmsInboxMessage, MmsInboxPart};
+    use base64::Engine as _;
     super::OutboxEvent::MmsInbox(MmsInboxMessage {
         seq,
         message_id: m.id,

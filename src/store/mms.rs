@@ -414,7 +414,11 @@ pub(crate) fn mms_delivery(
     Ok(Some(mms_id))
 }
 
-pub(crate) fn recover_mms(c: &Connection, retry_unknown: bool, now: DateTime<Utc>) -> Result<Vec<i64>> {
+pub(crate) fn recover_mms(
+    c: &Connection,
+    retry_unknown: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
     let ids: Vec<i64> = c
         .prepare_cached("SELECT id FROM mms_out WHERE state = 'sending'")?
         .query_map([], |r| r.get(0))?
@@ -459,7 +463,10 @@ pub(crate) fn store_push_part(c: &Connection, p: &PushPart) -> Result<Option<i64
                 "SELECT 1 FROM mms_push_parts WHERE push_id IS NULL AND modem = ?1 AND sender = ?2
                  AND concat_ref = ?3 AND total = ?4 AND seq = ?5 LIMIT 1",
             )?
-            .query_row(params![p.modem, p.sender, reference, total, seq], |_| Ok(()))
+            .query_row(
+                params![p.modem, p.sender, reference, total, seq],
+                |_| Ok(()),
+            )
             .optional()?
             .is_some();
         if dup {
@@ -684,7 +691,12 @@ impl Store {
     }
 
     /// Records the outcome of a submission (with its event).
-    pub async fn mms_result(&self, mms_id: i64, result: MmsResult, now: DateTime<Utc>) -> Result<()> {
+    pub async fn mms_result(
+        &self,
+        mms_id: i64,
+        result: MmsResult,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         self.write(move |c, _| mms_result(c, mms_id, &result, now))
             .await
     }

@@ -8,8 +8,11 @@ use crate::config::{RetryConfig, StorageConfig};
 
 fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&StorageConfig::new(dir.path().join("db")), &RetryConfig::default())
-        .unwrap();
+    let store = Store::open(
+        &StorageConfig::new(dir.path().join("db")),
+        &RetryConfig::default(),
+    )
+    .unwrap();
     (dir, store)
 }
 
@@ -46,7 +49,13 @@ async fn an_mms_is_queued_with_its_event_and_a_repeated_key_stores_nothing() {
     let first = store.enqueue_mms(new_mms(Some("k1")), t0()).await.unwrap();
     assert!(!first.duplicate);
     let again = store.enqueue_mms(new_mms(Some("k1")), t0()).await.unwrap();
-    assert_eq!(again, MmsEnqueued { mms_id: first.mms_id, duplicate: true });
+    assert_eq!(
+        again,
+        MmsEnqueued {
+            mms_id: first.mms_id,
+            duplicate: true
+        }
+    );
     let events = mms_events(&store).await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].state, MmsState::Queued);
@@ -63,19 +72,34 @@ async fn a_sent_mms_becomes_delivered_by_its_mmsc_message_id() {
     assert_eq!(leased.pdu, vec![0x8C, 0x80, 1, 2, 3]);
     assert_eq!(store.lease_mms(t0()).await.unwrap(), None, "leased once");
     store
-        .mms_result(id, MmsResult::Sent { mmsc_message_id: Some("msg-9".into()) }, t0())
+        .mms_result(
+            id,
+            MmsResult::Sent {
+                mmsc_message_id: Some("msg-9".into()),
+            },
+            t0(),
+        )
         .await
         .unwrap();
     assert_eq!(
-        store.mms_delivery("msg-other", Delivery::Delivered, t0()).await.unwrap(),
+        store
+            .mms_delivery("msg-other", Delivery::Delivered, t0())
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(
-        store.mms_delivery("msg-9", Delivery::Delivered, t0()).await.unwrap(),
+        store
+            .mms_delivery("msg-9", Delivery::Delivered, t0())
+            .await
+            .unwrap(),
         Some(id)
     );
     let states: Vec<_> = mms_events(&store).await.iter().map(|e| e.state).collect();
-    assert_eq!(states, vec![MmsState::Queued, MmsState::Sent, MmsState::Delivered]);
+    assert_eq!(
+        states,
+        vec![MmsState::Queued, MmsState::Sent, MmsState::Delivered]
+    );
     let now = store.mms(id).await.unwrap().unwrap();
     assert_eq!(now.mmsc_message_id.as_deref(), Some("msg-9"));
 }
@@ -83,27 +107,53 @@ async fn a_sent_mms_becomes_delivered_by_its_mmsc_message_id() {
 #[tokio::test]
 async fn an_unknown_outcome_is_final_and_a_retry_waits_for_its_due_time() {
     let (_dir, store) = open();
-    let a = store.enqueue_mms(new_mms(Some("a")), t0()).await.unwrap().mms_id;
-    let b = store.enqueue_mms(new_mms(Some("b")), t0()).await.unwrap().mms_id;
+    let a = store
+        .enqueue_mms(new_mms(Some("a")), t0())
+        .await
+        .unwrap()
+        .mms_id;
+    let b = store
+        .enqueue_mms(new_mms(Some("b")), t0())
+        .await
+        .unwrap()
+        .mms_id;
     store.lease_mms(t0()).await.unwrap().unwrap();
     store
-        .mms_result(a, MmsResult::Unknown { reason: "timeout".into() }, t0())
+        .mms_result(
+            a,
+            MmsResult::Unknown {
+                reason: "timeout".into(),
+            },
+            t0(),
+        )
         .await
         .unwrap();
     let leased = store.lease_mms(t0()).await.unwrap().unwrap();
     assert_eq!(leased.mms_id, b);
     let later = t0() + Duration::seconds(30);
     store
-        .mms_result(b, MmsResult::Retry { reason: "connect refused".into(), at: later }, t0())
+        .mms_result(
+            b,
+            MmsResult::Retry {
+                reason: "connect refused".into(),
+                at: later,
+            },
+            t0(),
+        )
         .await
         .unwrap();
     assert_eq!(store.lease_mms(t0()).await.unwrap(), None);
     let again = store.lease_mms(later).await.unwrap().unwrap();
     assert_eq!((again.mms_id, again.attempts), (b, 2));
     let ev = store.mms(a).await.unwrap().unwrap();
-    assert_eq!((ev.state, ev.reason.as_deref()), (MmsState::Unknown, Some("timeout")));
+    assert_eq!(
+        (ev.state, ev.reason.as_deref()),
+        (MmsState::Unknown, Some("timeout"))
+    );
     assert!(matches!(
-        store.mms_result(a, MmsResult::Failed { reason: "x".into() }, t0()).await,
+        store
+            .mms_result(a, MmsResult::Failed { reason: "x".into() }, t0())
+            .await,
         Err(Error::InvalidTransition { .. })
     ));
 }
@@ -111,11 +161,22 @@ async fn an_unknown_outcome_is_final_and_a_retry_waits_for_its_due_time() {
 #[tokio::test]
 async fn an_mms_in_flight_at_a_crash_is_unknown_unless_retry_unknown() {
     let (_dir, store) = open();
-    let a = store.enqueue_mms(new_mms(Some("a")), t0()).await.unwrap().mms_id;
+    let a = store
+        .enqueue_mms(new_mms(Some("a")), t0())
+        .await
+        .unwrap()
+        .mms_id;
     store.lease_mms(t0()).await.unwrap().unwrap();
     assert_eq!(store.recover_mms(false, t0()).await.unwrap(), vec![a]);
-    assert_eq!(store.mms(a).await.unwrap().unwrap().state, MmsState::Unknown);
-    let b = store.enqueue_mms(new_mms(Some("b")), t0()).await.unwrap().mms_id;
+    assert_eq!(
+        store.mms(a).await.unwrap().unwrap().state,
+        MmsState::Unknown
+    );
+    let b = store
+        .enqueue_mms(new_mms(Some("b")), t0())
+        .await
+        .unwrap()
+        .mms_id;
     store.lease_mms(t0()).await.unwrap().unwrap();
     assert_eq!(store.recover_mms(true, t0()).await.unwrap(), vec![b]);
     assert_eq!(store.lease_mms(t0()).await.unwrap().unwrap().mms_id, b);
@@ -135,32 +196,58 @@ fn push_part(seq: u8, data: &[u8]) -> PushPart {
 #[tokio::test]
 async fn push_parts_in_any_order_complete_one_pending_push_once() {
     let (_dir, store) = open();
-    assert_eq!(store.store_push_part(push_part(3, b"ghi")).await.unwrap(), None);
-    assert_eq!(store.store_push_part(push_part(1, b"abc")).await.unwrap(), None);
-    assert_eq!(store.store_push_part(push_part(1, b"abc")).await.unwrap(), None, "re-read");
-    let push_id = store.store_push_part(push_part(2, b"def")).await.unwrap().unwrap();
+    assert_eq!(
+        store.store_push_part(push_part(3, b"ghi")).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.store_push_part(push_part(1, b"abc")).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.store_push_part(push_part(1, b"abc")).await.unwrap(),
+        None,
+        "re-read"
+    );
+    let push_id = store
+        .store_push_part(push_part(2, b"def"))
+        .await
+        .unwrap()
+        .unwrap();
     let pending = store.pending_pushes(t0(), 10).await.unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].push_id, push_id);
     assert_eq!(pending[0].data, b"abcdefghi");
-    assert_eq!(store.store_push_part(push_part(2, b"def")).await.unwrap(), None);
+    assert_eq!(
+        store.store_push_part(push_part(2, b"def")).await.unwrap(),
+        None
+    );
     store
         .push_outcome(
             push_id,
-            PushOutcome::Retry { reason: "MMSC down".into(), at: t0() + Duration::seconds(60) },
+            PushOutcome::Retry {
+                reason: "MMSC down".into(),
+                at: t0() + Duration::seconds(60),
+            },
             t0(),
         )
         .await
         .unwrap();
     assert!(store.pending_pushes(t0(), 10).await.unwrap().is_empty());
-    let later = store.pending_pushes(t0() + Duration::seconds(60), 10).await.unwrap();
+    let later = store
+        .pending_pushes(t0() + Duration::seconds(60), 10)
+        .await
+        .unwrap();
     assert_eq!(later[0].attempts, 1);
 }
 
 #[tokio::test]
 async fn a_received_mms_is_committed_with_its_event_and_ends_its_push() {
     let (_dir, store) = open();
-    let single = PushPart { concat: None, ..push_part(1, b"push") };
+    let single = PushPart {
+        concat: None,
+        ..push_part(1, b"push")
+    };
     let push_id = store.store_push_part(single).await.unwrap().unwrap();
     let mms = InboundMms {
         id: 0,
@@ -193,26 +280,49 @@ async fn a_received_mms_is_committed_with_its_event_and_ends_its_push() {
             },
         ],
     };
-    let stored = store.store_inbound_mms(Some(push_id), mms.clone()).await.unwrap();
+    let stored = store
+        .store_inbound_mms(Some(push_id), mms.clone())
+        .await
+        .unwrap();
     assert!(stored.id > 0);
     assert!(store.pending_pushes(t0(), 10).await.unwrap().is_empty());
     let events = store.events_after(0, 10).await.unwrap();
     let EventKind::MmsInbound(ev) = &events[0].kind else {
         panic!("{events:?}")
     };
-    assert_eq!(ev, &InboundMms { id: stored.id, ..mms });
+    assert_eq!(
+        ev,
+        &InboundMms {
+            id: stored.id,
+            ..mms
+        }
+    );
 }
 
 #[tokio::test]
 async fn maintenance_prunes_finished_mms_after_the_retention_age_and_keeps_queued_ones() {
     let (_dir, store) = open();
-    let done = store.enqueue_mms(new_mms(Some("a")), t0()).await.unwrap().mms_id;
+    let done = store
+        .enqueue_mms(new_mms(Some("a")), t0())
+        .await
+        .unwrap()
+        .mms_id;
     store.lease_mms(t0()).await.unwrap();
     store
-        .mms_result(done, MmsResult::Failed { reason: "no".into() }, t0())
+        .mms_result(
+            done,
+            MmsResult::Failed {
+                reason: "no".into(),
+            },
+            t0(),
+        )
         .await
         .unwrap();
-    let waiting = store.enqueue_mms(new_mms(Some("b")), t0()).await.unwrap().mms_id;
+    let waiting = store
+        .enqueue_mms(new_mms(Some("b")), t0())
+        .await
+        .unwrap()
+        .mms_id;
     store.maintain(t0() + Duration::days(31)).await.unwrap();
     assert_eq!(store.mms(done).await.unwrap(), None);
     assert!(store.mms(waiting).await.unwrap().is_some());
