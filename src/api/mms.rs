@@ -364,6 +364,92 @@ mod tests {
         }
     }
 
+    fn config(mms: &str) -> crate::config::Config {
+        let hash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9Q0r3m7mGdXqV3x9q1gW0J3Q9ZpW6o9pGQW2yOq0eIY";
+        let text = format!(
+            "[broker]\nlisten = \"127.0.0.1:0\"\n[storage]\npath = \"x\"\n\
+             [[user]]\nname = \"alice\"\npassword_hash = \"{hash}\"\npermissions = [\"send\"]\n\
+             [[user]]\nname = \"bob\"\npassword_hash = \"{hash}\"\npermissions = [\"inbox\"]\n{mms}"
+        );
+        crate::config::Config::parse(&text, std::path::Path::new("t.toml")).unwrap()
+    }
+
+    fn admit(cfg: &crate::config::Config, user: &str, payload: &[u8]) -> crate::api::Admitted {
+        crate::api::Api::new(cfg).admit(
+            user,
+            &format!("gsmq/{user}/mms/send"),
+            payload,
+            std::time::Instant::now(),
+        )
+    }
+
+    #[test]
+    fn mms_send_needs_an_mms_section_and_the_send_permission() {
+        use crate::api::Admitted;
+        let body = br#"{"id":"k","to":"+4917112345","text":"hi"}"#;
+        let off = config("");
+        match admit(&off, "alice", body) {
+            Admitted::Refused { id, error } => {
+                assert_eq!(
+                    (id.as_deref(), error.code),
+                    (Some("k"), ErrorCode::NotPermitted)
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let on = config("[mms]\nmmsc_url = \"http://m/mms\"\n");
+        assert!(matches!(
+            admit(&on, "alice", body),
+            Admitted::Accepted(Request::MmsSend(_))
+        ));
+        assert!(matches!(
+            admit(&on, "bob", body),
+            Admitted::Refused {
+                error: Error {
+                    code: ErrorCode::NotPermitted,
+                    ..
+                },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_mms_request_may_exceed_the_sms_payload_limit_by_its_base64_size() {
+        use crate::api::Admitted;
+        let on = config("[mms]\nmmsc_url = \"http://m/mms\"\nmax_message_bytes = 200000\n");
+        let data = base64::engine::general_purpose::STANDARD.encode(vec![1u8; 150_000]);
+        let body = format!(
+            r#"{{"to":"+4917112345","attachments":[{{"content_type":"image/png","data_base64":"{data}"}}]}}"#
+        );
+        assert!(body.len() > 64 * 1024);
+        assert!(matches!(
+            admit(&on, "alice", body.as_bytes()),
+            Admitted::Accepted(_)
+        ));
+        let huge = format!("{body}{}", " ".repeat(300_000));
+        assert!(matches!(
+            admit(&on, "alice", huge.as_bytes()),
+            Admitted::Refused {
+                error: Error {
+                    code: ErrorCode::PayloadTooLarge,
+                    ..
+                },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn only_inbox_users_may_subscribe_to_the_mms_inbox() {
+        use crate::broker::Policy;
+        let p = crate::api::acl::ConfigPolicy::from_config(&config(""));
+        assert!(p.may_subscribe("bob", "gsmq/inbox/mms"));
+        assert!(!p.may_subscribe("alice", "gsmq/inbox/mms"));
+        assert!(p.may_subscribe("alice", "gsmq/alice/mms/status"));
+        assert!(!p.may_publish("bob", "gsmq/inbox/mms"));
+    }
+
     #[test]
     fn an_mms_above_the_size_limit_is_too_long() {
         let r = MmsSendRequest {
