@@ -115,9 +115,12 @@ impl Worker {
     /// One MMS sent and one batch of pushes handled; `true` if anything was done.
     pub async fn pass(&self) -> store::Result<bool> {
         let mut worked = false;
-        if let Some(leased) = self.store.lease_mms(Utc::now()).await? {
-            self.send(leased).await?;
-            worked = true;
+        // Ask the read connection first: an idle poll costs the writer nothing.
+        if self.store.mms_due(Utc::now()).await? {
+            if let Some(leased) = self.store.lease_mms(Utc::now()).await? {
+                self.send(leased).await?;
+                worked = true;
+            }
         }
         for push in self.store.pending_pushes(Utc::now(), PUSH_BATCH).await? {
             self.push(push).await?;

@@ -304,6 +304,15 @@ pub(crate) fn enqueue_mms(c: &Connection, m: &NewMms, now: DateTime<Utc>) -> Res
     })
 }
 
+pub(crate) fn mms_due(c: &Connection, now: DateTime<Utc>) -> Result<bool> {
+    Ok(
+        c.prepare_cached("SELECT 1 FROM mms_out WHERE state = 'queued' AND due_ms <= ?1 LIMIT 1")?
+            .query_row([ms(now)], |_| Ok(()))
+            .optional()?
+            .is_some(),
+    )
+}
+
 pub(crate) fn lease_mms(c: &Connection, now: DateTime<Utc>) -> Result<Option<LeasedMms>> {
     let row = c
         .prepare_cached(
@@ -682,6 +691,11 @@ impl Store {
     /// `queued` event; returns after commit.
     pub async fn enqueue_mms(&self, mms: NewMms, now: DateTime<Utc>) -> Result<MmsEnqueued> {
         self.write(move |c, _| enqueue_mms(c, &mms, now)).await
+    }
+
+    /// Whether a queued MMS is due (read only: cheap to poll).
+    pub async fn mms_due(&self, now: DateTime<Utc>) -> Result<bool> {
+        self.read(move |c| mms_due(c, now)).await
     }
 
     /// Leases the oldest due queued MMS; it is `sending` until

@@ -67,8 +67,11 @@ async fn an_mms_is_queued_with_its_event_and_a_repeated_key_stores_nothing() {
 async fn a_sent_mms_becomes_delivered_by_its_mmsc_message_id() {
     let (_dir, store) = open();
     let id = store.enqueue_mms(new_mms(None), t0()).await.unwrap().mms_id;
+    assert!(!store.mms_due(t0() - Duration::seconds(1)).await.unwrap());
+    assert!(store.mms_due(t0()).await.unwrap());
     let leased = store.lease_mms(t0()).await.unwrap().unwrap();
     assert_eq!((leased.mms_id, leased.attempts), (id, 1));
+    assert!(!store.mms_due(t0()).await.unwrap());
     assert_eq!(leased.pdu, vec![0x8C, 0x80, 1, 2, 3]);
     assert_eq!(store.lease_mms(t0()).await.unwrap(), None, "leased once");
     store
