@@ -231,6 +231,11 @@ fn the_firmware_client_sends_an_sms_over_a_serial_line_through_the_device_bridge
     use nix::pty::openpty;
     let dir = tempfile::tempdir().unwrap();
     let pty = openpty(None, None).unwrap();
+    // Raw from the start: in the default cooked mode the line discipline
+    // echoes frames the device writes before the bridge opened the port.
+    let mut t = nix::sys::termios::tcgetattr(&pty.slave).unwrap();
+    nix::sys::termios::cfmakeraw(&mut t);
+    nix::sys::termios::tcsetattr(&pty.slave, nix::sys::termios::SetArg::TCSANOW, &t).unwrap();
     let slave_path = nix::unistd::ttyname(&pty.slave).unwrap();
     let (_addr, stop) = start_gateway(config(dir.path(), Some(&slave_path.to_string_lossy())));
     let master = std::fs::File::from(pty.master);

@@ -428,6 +428,30 @@ async fn a_submission_with_an_unknown_outcome_is_reported_and_not_sent_again() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(fake.submissions().len(), 1, "not re-sent");
 
+    // After a reconnect the MMS status events can be replayed.
+    alice
+        .publish(
+            "gsmq/alice/events/replay",
+            json!({"id": "r1", "after": 0}).to_string(),
+        )
+        .await;
+    let replayed: Vec<Value> = vec![
+        alice.json_on("gsmq/alice/mms/status").await,
+        alice.json_on("gsmq/alice/mms/status").await,
+    ];
+    assert_eq!(
+        replayed
+            .iter()
+            .map(|e| e["state"].clone())
+            .collect::<Vec<_>>(),
+        vec![json!("queued"), json!("unknown")]
+    );
+    let reply = alice.json_on("gsmq/alice/reply").await;
+    assert_eq!(
+        (reply["id"].as_str(), reply["replayed"].as_u64()),
+        (Some("r1"), Some(2))
+    );
+
     // Too large for [mms] max_message_bytes: refused before anything is stored.
     alice
         .publish(
