@@ -308,6 +308,85 @@ mod tests {
         assert!(matches!(delivery(None), Delivery::Failed { .. }));
     }
 
+    async fn worker() -> (tempfile::TempDir, Worker) {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = crate::config::StorageConfig::new(dir.path().join("db"));
+        let store = Store::open(&storage, &crate::config::RetryConfig::default()).unwrap();
+        // A port nobody listens on: connections are refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cfg = crate::config::MmsConfig::new(format!("http://127.0.0.1:{port}/mms"));
+        let w = Worker::start(&cfg, &storage, store).await.unwrap();
+        (dir, w)
+    }
+
+    fn push_part(data: Vec<u8>) -> store::PushPart {
+        store::PushPart {
+            modem: "m1".into(),
+            sender: "+4917099999".into(),
+            concat: None,
+            raw_pdu: data.clone(),
+            data,
+            received_at: Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_undecodable_push_is_kept_as_failed_and_a_read_report_is_done() {
+        let (_dir, w) = worker().await;
+        w.store
+            .store_push_part(push_part(vec![0x01, 0x06, 0xFF]))
+            .await
+            .unwrap();
+        let read = mms::Pdu::read_orig_ind("msg-1", "+4917000000", "+4917099999", 1, 0x80);
+        let push = Push::mms(1, &read).unwrap().encode().unwrap();
+        w.store.store_push_part(push_part(push)).await.unwrap();
+        assert_eq!(
+            w.store.pending_pushes(Utc::now(), 10).await.unwrap().len(),
+            2
+        );
+        assert!(w.pass().await.unwrap(), "both pushes handled");
+        assert!(w
+            .store
+            .pending_pushes(Utc::now(), 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(!w.pass().await.unwrap(), "nothing left to do");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_mmsc_queues_the_mms_again_with_backoff() {
+        let (_dir, w) = worker().await;
+        let pdu = mms::Pdu::send_req(
+            "t",
+            &["+4917012345"],
+            None,
+            vec![mms::Part::text("t", "t.txt", "hi")],
+        )
+        .encode()
+        .unwrap();
+        let new = store::NewMms {
+            client: "alice".into(),
+            idempotency_key: None,
+            to: vec!["+4917012345".into()],
+            subject: None,
+            pdu,
+        };
+        let id = w.store.enqueue_mms(new, Utc::now()).await.unwrap().mms_id;
+        assert!(w.pass().await.unwrap());
+        let ev = w.store.mms(id).await.unwrap().unwrap();
+        assert_eq!(ev.state, store::MmsState::Queued, "{ev:?}");
+        assert!(ev.reason.unwrap().contains("cannot reach the MMSC"));
+        assert!(
+            !w.store.mms_due(Utc::now()).await.unwrap(),
+            "not due before the backoff"
+        );
+    }
+
     #[test]
     fn retry_delays_double_up_to_the_cap() {
         assert_eq!(retry_delay(0), chrono::Duration::seconds(5));
