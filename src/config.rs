@@ -50,6 +50,66 @@ pub struct Config {
     pub api: ApiConfig,
     #[serde(default)]
     pub retry: RetryConfig,
+    /// `[mms]`: MMS over MM1; MMS is off when the section is absent.
+    #[serde(default)]
+    pub mms: Option<MmsConfig>,
+}
+
+// ------------------------------------------------------------------- [mms]
+
+/// `[mms]`: MMS over IP (MM1) through the operator's MMSC.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MmsConfig {
+    /// The MMSC URL m-send-req and m-notifyresp-ind are posted to.
+    pub mmsc_url: String,
+    /// MMS proxy (`10.0.0.172:80` or `http://10.0.0.172:80`); none = direct.
+    #[serde(default)]
+    pub proxy: Option<String>,
+    /// Directory for received parts above `inline_max_bytes`; default
+    /// `mms-spool` next to the database.
+    #[serde(default)]
+    pub spool: Option<PathBuf>,
+    /// Largest MMS accepted for sending (the encoded m-send-req), in bytes.
+    #[serde(default = "defaults::mms_max_message_bytes")]
+    pub max_message_bytes: usize,
+    /// Received parts larger than this are written to the spool directory
+    /// and referenced by path and SHA-256 instead of inline.
+    #[serde(default = "defaults::mms_inline_max_bytes")]
+    pub inline_max_bytes: usize,
+    /// Re-post a submission whose outcome is unknown (may duplicate the MMS).
+    #[serde(default)]
+    pub retry_unknown: bool,
+}
+
+impl MmsConfig {
+    /// A configuration with every default and the given MMSC URL.
+    pub fn new(mmsc_url: impl Into<String>) -> Self {
+        Self {
+            mmsc_url: mmsc_url.into(),
+            proxy: None,
+            spool: None,
+            max_message_bytes: defaults::mms_max_message_bytes(),
+            inline_max_bytes: defaults::mms_inline_max_bytes(),
+            retry_unknown: false,
+        }
+    }
+
+    /// The spool directory: `spool`, else `mms-spool` beside the database.
+    pub fn spool_dir(&self, storage: &StorageConfig) -> PathBuf {
+        if let Some(s) = &self.spool {
+            return s.clone();
+        }
+        let base = if storage.path.extension().is_some() {
+            storage
+                .path
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        } else {
+            storage.path.clone()
+        };
+        base.join("mms-spool")
+    }
 }
 
 // ---------------------------------------------------------------- [broker]
@@ -451,6 +511,12 @@ mod defaults {
     pub fn max_payload_bytes() -> usize {
         64 * 1024
     }
+    pub fn mms_max_message_bytes() -> usize {
+        300 * 1024
+    }
+    pub fn mms_inline_max_bytes() -> usize {
+        64 * 1024
+    }
 }
 
 impl Config {
@@ -495,6 +561,22 @@ impl Config {
                     key.into(),
                     field,
                     "expected a positive number (max_packet_size: at least 64)".into(),
+                ));
+            }
+        }
+        if let Some(mms) = &self.mms {
+            if !(mms.mmsc_url.starts_with("http://") || mms.mmsc_url.starts_with("https://")) {
+                return Err(invalid(
+                    "mms.mmsc_url".into(),
+                    "mmsc_url",
+                    "expected an http:// or https:// URL".into(),
+                ));
+            }
+            if mms.max_message_bytes < 1024 {
+                return Err(invalid(
+                    "mms.max_message_bytes".into(),
+                    "max_message_bytes",
+                    "expected at least 1024".into(),
                 ));
             }
         }
@@ -703,6 +785,38 @@ mod tests {
                 .to_string();
             assert!(err.contains("modem[0].name"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn an_mms_section_gets_its_defaults_and_mms_stays_off_without_it() {
+        let base = "[broker]\nlisten = \"127.0.0.1:1883\"\n[storage]\npath = \"/var/lib/gsmq\"\n";
+        assert_eq!(parse(base).unwrap().mms, None);
+        let c = parse(&format!(
+            "{base}[mms]\nmmsc_url = \"http://mmsc.example/mms\"\n"
+        ))
+        .unwrap();
+        let mms = c.mms.clone().unwrap();
+        assert_eq!(mms, MmsConfig::new("http://mmsc.example/mms"));
+        assert_eq!(mms.max_message_bytes, 300 * 1024);
+        assert!(!mms.retry_unknown);
+        assert_eq!(
+            mms.spool_dir(&c.storage),
+            PathBuf::from("/var/lib/gsmq/mms-spool")
+        );
+    }
+
+    #[test]
+    fn an_mms_url_without_scheme_and_unknown_mms_keys_are_refused() {
+        let base = "[broker]\nlisten = \"127.0.0.1:1883\"\n[storage]\npath = \"x\"\n[mms]\n";
+        let err = parse(&format!("{base}mmsc_url = \"mmsc.example\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mms.mmsc_url"), "{err}");
+        assert!(err.contains("line 6"), "{err}");
+        let err = parse(&format!("{base}mmsc_url = \"http://m\"\nmmsc = 1\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mmsc"), "{err}");
     }
 
     #[test]

@@ -142,6 +142,12 @@ impl Gateway {
         });
 
         tasks.spawn(maintenance(store.clone(), cancel.clone()));
+        if let Some(mms) = &config.mms {
+            let worker = crate::mmsc::worker::Worker::start(mms, &config.storage, store.clone())
+                .await
+                .map_err(|e| Error::Startup(format!("mms: {e}")))?;
+            tasks.spawn(worker.run(cancel.clone()));
+        }
         for device in &config.devices {
             tasks.spawn(run_device_bridge(
                 device.clone(),

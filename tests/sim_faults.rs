@@ -67,6 +67,7 @@ fn transcript(seed: u64, faults: Faults) -> (Vec<(Duration, Vec<u8>)>, Vec<Strin
                         events.push(format!("unplug {down_for:?}"));
                         m.replug(now + down_for);
                     }
+                    ModemEvent::MmsSubmit(s) => events.push(format!("mms {}", s.id)),
                 }
             }
         }

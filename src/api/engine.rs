@@ -95,6 +95,8 @@ pub struct Api {
     topics: Topics,
     max_parts: usize,
     max_payload_bytes: usize,
+    /// `[mms] max_message_bytes`; `None` when MMS is off.
+    mms_max_message_bytes: Option<usize>,
     users: HashMap<String, User>,
     modems: Vec<Modem>,
     routes: Vec<RouteConfig>,
@@ -106,6 +108,7 @@ impl Api {
             topics: Topics::new(&config.api.prefix),
             max_parts: config.api.max_parts as usize,
             max_payload_bytes: config.api.max_payload_bytes,
+            mms_max_message_bytes: config.mms.as_ref().map(|m| m.max_message_bytes),
             users: config
                 .users
                 .iter()
@@ -133,6 +136,11 @@ impl Api {
         self.max_parts
     }
 
+    /// `[mms] max_message_bytes`, `None` when MMS is off.
+    pub fn mms_max_message_bytes(&self) -> Option<usize> {
+        self.mms_max_message_bytes
+    }
+
     /// The permissions of `user` (empty for an unknown user).
     pub fn permissions(&self, user: &str) -> &[Permission] {
         self.users.get(user).map_or(&[], |u| &u.permissions)
@@ -144,7 +152,14 @@ impl Api {
             return Admitted::NotOurs;
         };
         let kind = req_topic.kind;
-        let parsed = request::parse(kind, payload, self.max_payload_bytes);
+        let max_payload = match (kind, self.mms_max_message_bytes) {
+            // Attachments travel base64-encoded: 4/3 of their size plus JSON.
+            (RequestKind::MmsSend, Some(mms)) => self
+                .max_payload_bytes
+                .max(mms.saturating_mul(4) / 3 + 16 * 1024),
+            _ => self.max_payload_bytes,
+        };
+        let parsed = request::parse(kind, payload, max_payload);
         let id = match &parsed {
             Ok(r) => r.id().map(str::to_string),
             Err(refused) => refused.id.clone(),
@@ -172,6 +187,12 @@ impl Api {
                     format!("user {username:?} lacks the {p:?} permission").to_lowercase(),
                 ));
             }
+        }
+        if kind == RequestKind::MmsSend && self.mms_max_message_bytes.is_none() {
+            return refuse(Error::new(
+                ErrorCode::NotPermitted,
+                "MMS is not enabled on this gateway (no [mms] section)",
+            ));
         }
         if let Err(wait) = user.bucket.try_take(now, user.rate_per_s, user.rate_burst) {
             return refuse(

@@ -5,6 +5,7 @@
 //! - [`request`]: request payload parsing and validation (error codes).
 //! - [`payload`]: replies, status events, inbound messages, modem state.
 //! - [`limits`]: token buckets and daily quotas.
+//! - [`mms`]: the `mms/send` request and the MMS status and inbox payloads.
 //! - [`Api`]: the admission engine the service drives: permissions, rate
 //!   limits, modem resolution, quotas, inbox routing.
 //!
@@ -15,6 +16,7 @@
 pub mod acl;
 mod engine;
 pub mod limits;
+pub mod mms;
 pub mod payload;
 pub mod request;
 pub mod topics;

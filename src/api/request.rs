@@ -54,6 +54,7 @@ pub const REPLAY_FIELDS: &[&str] = &["id", "after", "limit"];
 pub fn fields(kind: RequestKind) -> &'static [&'static str] {
     match kind {
         RequestKind::Send => SEND_FIELDS,
+        RequestKind::MmsSend => super::mms::MMS_SEND_FIELDS,
         RequestKind::Cancel => CANCEL_FIELDS,
         RequestKind::Ussd => USSD_FIELDS,
         RequestKind::Replay => REPLAY_FIELDS,
@@ -203,6 +204,7 @@ pub enum Request {
     Cancel(CancelRequest),
     Ussd(UssdRequest),
     Replay(ReplayRequest),
+    MmsSend(super::mms::MmsSendRequest),
 }
 
 impl Request {
@@ -216,6 +218,7 @@ impl Request {
             },
             Request::Ussd(r) => r.id.as_deref(),
             Request::Replay(r) => r.id.as_deref(),
+            Request::MmsSend(r) => r.id.as_deref(),
         }
     }
 }
@@ -275,6 +278,7 @@ pub fn parse(
         RequestKind::Cancel => body.cancel().map(Request::Cancel),
         RequestKind::Ussd => body.ussd(id.clone()).map(Request::Ussd),
         RequestKind::Replay => body.replay(id.clone()).map(Request::Replay),
+        RequestKind::MmsSend => super::mms::parse_send(&map, id.clone()).map(Request::MmsSend),
     });
     result.map_err(|error| {
         let id = match kind {

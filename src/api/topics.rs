@@ -20,6 +20,9 @@ pub const TEMPLATES: &[&str] = &[
     INBOX,
     MODEM_STATE,
     GATEWAY_STATUS,
+    MMS_SEND,
+    MMS_STATUS,
+    MMS_INBOX,
 ];
 
 /// `{prefix}/{user}/sms/send` (client → gsmq).
@@ -30,6 +33,12 @@ pub const CANCEL: &str = "{prefix}/{user}/sms/cancel";
 pub const USSD: &str = "{prefix}/{user}/ussd";
 /// `{prefix}/{user}/events/replay` (client → gsmq).
 pub const REPLAY: &str = "{prefix}/{user}/events/replay";
+/// `{prefix}/{user}/mms/send` (client → gsmq).
+pub const MMS_SEND: &str = "{prefix}/{user}/mms/send";
+/// `{prefix}/{user}/mms/status` (gsmq → client).
+pub const MMS_STATUS: &str = "{prefix}/{user}/mms/status";
+/// `{prefix}/inbox/mms` (gsmq → users with the `inbox` permission).
+pub const MMS_INBOX: &str = "{prefix}/inbox/mms";
 /// `{prefix}/{user}/reply` (gsmq → client).
 pub const REPLY: &str = "{prefix}/{user}/reply";
 /// `{prefix}/{user}/sms/status` (gsmq → client).
@@ -56,15 +65,17 @@ pub enum RequestKind {
     Cancel,
     Ussd,
     Replay,
+    MmsSend,
 }
 
 impl RequestKind {
     /// All request kinds.
-    pub const ALL: [RequestKind; 4] = [
+    pub const ALL: [RequestKind; 5] = [
         RequestKind::Send,
         RequestKind::Cancel,
         RequestKind::Ussd,
         RequestKind::Replay,
+        RequestKind::MmsSend,
     ];
 
     /// The levels after `{prefix}/{user}/`.
@@ -74,13 +85,16 @@ impl RequestKind {
             RequestKind::Cancel => "sms/cancel",
             RequestKind::Ussd => "ussd",
             RequestKind::Replay => "events/replay",
+            RequestKind::MmsSend => "mms/send",
         }
     }
 
     /// The permission a user needs for this request, if any.
     pub fn permission(self) -> Option<Permission> {
         match self {
-            RequestKind::Send | RequestKind::Cancel => Some(Permission::Send),
+            RequestKind::Send | RequestKind::Cancel | RequestKind::MmsSend => {
+                Some(Permission::Send)
+            }
             RequestKind::Ussd => Some(Permission::Ussd),
             RequestKind::Replay => None,
         }
@@ -93,6 +107,7 @@ impl RequestKind {
             RequestKind::Cancel => CANCEL,
             RequestKind::Ussd => USSD,
             RequestKind::Replay => REPLAY,
+            RequestKind::MmsSend => MMS_SEND,
         }
     }
 }
@@ -139,6 +154,16 @@ impl Topics {
     /// `{prefix}/{user}/sms/status`.
     pub fn status(&self, user: &str) -> String {
         self.user_topic(user, "sms/status")
+    }
+
+    /// `{prefix}/{user}/mms/status`.
+    pub fn mms_status(&self, user: &str) -> String {
+        self.user_topic(user, "mms/status")
+    }
+
+    /// `{prefix}/inbox/mms`.
+    pub fn mms_inbox(&self) -> String {
+        format!("{}/{LEVEL_INBOX}/mms", self.prefix)
     }
 
     /// `{prefix}/{user}/sms/inbox`.
@@ -244,6 +269,9 @@ mod tests {
         assert_eq!(t.inbox(), fill(INBOX));
         assert_eq!(t.modem_state("m1"), fill(MODEM_STATE));
         assert_eq!(t.gateway_status(), fill(GATEWAY_STATUS));
+        assert_eq!(t.request("alice", RequestKind::MmsSend), fill(MMS_SEND));
+        assert_eq!(t.mms_status("alice"), fill(MMS_STATUS));
+        assert_eq!(t.mms_inbox(), fill(MMS_INBOX));
     }
 
     #[test]
@@ -283,7 +311,8 @@ mod tests {
                 "gsmq/+/sms/send",
                 "gsmq/+/sms/cancel",
                 "gsmq/+/ussd",
-                "gsmq/+/events/replay"
+                "gsmq/+/events/replay",
+                "gsmq/+/mms/send"
             ]
         );
     }

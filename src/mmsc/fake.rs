@@ -221,6 +221,25 @@ impl FakeMmsc {
     }
 }
 
+impl FakeMmsc {
+    /// The WAP-push SMS-DELIVER TPDUs (no SMSC) of an m-delivery-ind that
+    /// reports the submission `message_id` to `to` with X-Mms-Status
+    /// `status` (e.g. `mms::status::RETRIEVED`), as an MMSC sends it to
+    /// the originator.
+    pub fn delivery_ind_sms(
+        &self,
+        message_id: &str,
+        to: &str,
+        status: u8,
+        date: u64,
+        sms: &pdu::DeliverOptions,
+    ) -> mms::Result<Vec<Vec<u8>>> {
+        let di = Pdu::delivery_ind(message_id, to, date, status);
+        let push = Push::mms(0x02, &di)?;
+        mms::push_to_sms(&push, sms)
+    }
+}
+
 async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
     let mut buf = Vec::new();
     while let Some(req) = http::read_request(&mut sock, &mut buf).await? {

@@ -14,9 +14,13 @@
 //! [`SendOutcome::Unknown`] and is re-posted only when
 //! [`Mm1Config::unknown_retries`] allows it; every request and response
 //! size is bounded; errors are typed.
+//!
+//! [`worker::Worker`] is the gateway's MMS task on top of the client: it
+//! sends the store's queued MMS and handles received WAP pushes.
 
 pub mod fake;
 mod http;
+pub mod worker;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -141,6 +141,14 @@ impl Backend for StoreBackend {
 
     fn inbound<'a>(&'a self, modem: &'a str, pdu: &'a [u8]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
+            if let Some(push) = super::mms_push::push_part(modem, pdu, Utc::now()) {
+                // A WAP push (MMS notification or report): kept raw until handled.
+                self.store
+                    .store_push_part(push)
+                    .await
+                    .map_err(backend_err)?;
+                return Ok(());
+            }
             let part = inbound_part(modem, pdu, Utc::now());
             self.store
                 .store_inbound_part(part)

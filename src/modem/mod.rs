@@ -11,6 +11,8 @@
 pub mod backend_store;
 pub mod classify;
 pub mod memory;
+pub mod mms_at;
+pub mod mms_push;
 pub mod pool;
 pub mod probe;
 pub mod runner;

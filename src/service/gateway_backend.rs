@@ -194,6 +194,10 @@ pub fn outbox_event(e: store::Event) -> OutboxEvent {
                 complete: m.complete,
             })
         }
+        store::EventKind::Mms(m) => {
+            super::mms::status_event(seq, e.at, m).unwrap_or(OutboxEvent::Other { seq })
+        }
+        store::EventKind::MmsInbound(m) => super::mms::inbox_message(seq, m),
     }
 }
 
@@ -350,6 +354,27 @@ impl Backend for GatewayBackend {
             .parts_enqueued_since(since)
             .await
             .map_err(storage)
+    }
+
+    async fn enqueue_mms(&self, m: super::NewMmsOut) -> Result<super::MmsEnqueued> {
+        let e = self
+            .store
+            .enqueue_mms(
+                store::NewMms {
+                    client: m.client,
+                    idempotency_key: m.idempotency_key,
+                    to: m.to,
+                    subject: m.subject,
+                    pdu: m.pdu,
+                },
+                Utc::now(),
+            )
+            .await
+            .map_err(storage)?;
+        Ok(super::MmsEnqueued {
+            message_id: e.mms_id,
+            duplicate: e.duplicate,
+        })
     }
 
     async fn ussd(&self, modem: &str, code: &str) -> std::result::Result<UssdAnswer, String> {

@@ -29,6 +29,7 @@ pub(super) async fn handle<B: Backend>(shared: &Shared<B>, incoming: Incoming) {
                 Request::Cancel(r) => cancel(shared, &incoming.username, r).await,
                 Request::Ussd(r) => ussd(shared, r).await,
                 Request::Replay(r) => replay(shared, &incoming.username, r).await,
+                Request::MmsSend(r) => super::mms::send(shared, &incoming.username, r).await,
             };
             result.unwrap_or_else(|e| Reply::error(id, e))
         }
@@ -318,6 +319,10 @@ async fn replay<B: Backend>(
                 OutboxEvent::Status { user: owner, .. } if owner == user => {
                     shared.topics.status(user)
                 }
+                OutboxEvent::MmsStatus { user: owner, .. } if owner == user => {
+                    shared.topics.mms_status(user)
+                }
+                // The shared MMS inbox has no per-user copy to replay into.
                 OutboxEvent::Inbox(m) => {
                     let user_topic = shared.topics.user_inbox(user);
                     let routed = shared
@@ -338,7 +343,8 @@ async fn replay<B: Backend>(
             let payload = match &event {
                 OutboxEvent::Status { event, .. } => crate::api::payload::to_bytes(event),
                 OutboxEvent::Inbox(m) => crate::api::payload::to_bytes(m),
-                OutboxEvent::Other { .. } => continue,
+                OutboxEvent::MmsStatus { event, .. } => crate::api::payload::to_bytes(event),
+                OutboxEvent::MmsInbox(_) | OutboxEvent::Other { .. } => continue,
             };
             shared
                 .backend

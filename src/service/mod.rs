@@ -18,6 +18,7 @@
 
 mod gateway_backend;
 mod handler;
+mod mms;
 mod publisher;
 
 use std::future::Future;
@@ -36,6 +37,7 @@ use crate::config::Config;
 pub use gateway_backend::{
     outbox_event, run, GatewayBackend, ModemStatePublisher, NoUssd, UssdFuture, UssdRunner,
 };
+pub use mms::{MmsEnqueued, NewMmsOut};
 pub use publisher::publish_modem_state;
 
 /// Separates a bulk request's `id` from the recipient index in the
@@ -178,6 +180,13 @@ pub enum OutboxEvent {
     Status { user: String, event: StatusEvent },
     /// An inbound SMS.
     Inbox(InboxMessage),
+    /// A state change of an MMS of `user`.
+    MmsStatus {
+        user: String,
+        event: api::mms::MmsStatusEvent,
+    },
+    /// An inbound MMS.
+    MmsInbox(api::mms::MmsInboxMessage),
     /// An event the API does not publish (kept for the seq cursor).
     Other { seq: i64 },
 }
@@ -187,6 +196,8 @@ impl OutboxEvent {
         match self {
             OutboxEvent::Status { event, .. } => event.seq,
             OutboxEvent::Inbox(m) => m.seq,
+            OutboxEvent::MmsStatus { event, .. } => event.seq,
+            OutboxEvent::MmsInbox(m) => m.seq,
             OutboxEvent::Other { seq } => *seq,
         }
     }
@@ -234,6 +245,12 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         since: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<(String, u64)>>> + Send;
+    /// Commits an MMS to send; returns after commit. The default refuses
+    /// (a backend without MMS).
+    fn enqueue_mms(&self, mms: NewMmsOut) -> impl Future<Output = Result<MmsEnqueued>> + Send {
+        let _ = mms;
+        async { Err(Error::Storage("this backend cannot store MMS".into())) }
+    }
     /// Runs a USSD code on a modem (the driver's hook); `Err` is answered
     /// as `modem_unavailable` with the message.
     fn ussd(

@@ -85,6 +85,10 @@ fn outgoing<B>(shared: &Shared<B>, event: &OutboxEvent) -> Vec<Outgoing> {
                 })
                 .collect()
         }
+        OutboxEvent::MmsStatus { user, event } => {
+            vec![message(shared.topics.mms_status(user), to_bytes(event))]
+        }
+        OutboxEvent::MmsInbox(m) => vec![message(shared.topics.mms_inbox(), to_bytes(m))],
         OutboxEvent::Other { .. } => Vec::new(),
     }
 }

@@ -19,6 +19,7 @@
 mod codec;
 mod control;
 mod faults;
+mod mms;
 mod modem;
 mod network;
 mod personality;
@@ -34,6 +35,7 @@ use serde::{Deserialize, Serialize};
 pub use codec::{Alphabet, CodecError};
 pub use control::serve_control;
 pub use faults::{FaultLevel, Faults};
+pub use mms::Submission as MmsSubmission;
 pub use modem::{Modem, ModemEvent, ResetKind};
 pub use network::{ModemSpec, Network, NetworkConfig};
 pub use personality::{Personality, Profile, UnknownPersonality};

@@ -44,6 +44,9 @@ pub enum ModemEvent {
     Submitted(SentPart),
     /// Close the PTY now and re-plug after `down_for` (MODEM-SPEC §5.4).
     Unplug { down_for: Duration, rename: bool },
+    /// `AT+QMMSEND` / `AT+CMMSSEND`: post this MMS to the MMSC, then call
+    /// [`Modem::mms_result`] (MODEM-SPEC §7).
+    MmsSubmit(super::mms::Submission),
 }
 
 /// Reset flavours (MODEM-SPEC §5.4).
@@ -66,6 +69,13 @@ enum Mode {
         /// Text-mode destination (`AT+CMGF=1`).
         text_to: Option<String>,
         buf: Vec<u8>,
+    },
+    /// `AT+QFUPL` after CONNECT / `AT+CMMSDOWN` after `>`: the next
+    /// `remaining` bytes are raw file data.
+    Upload {
+        remaining: usize,
+        buf: Vec<u8>,
+        target: super::mms::Upload,
     },
 }
 
@@ -99,6 +109,11 @@ enum Outcome {
     Prompt {
         declared: usize,
         text_to: Option<String>,
+    },
+    /// Take raw upload bytes (must be the last command of the line).
+    Upload {
+        size: usize,
+        target: super::mms::Upload,
     },
 }
 
@@ -187,6 +202,7 @@ pub struct Modem {
     refused: VecDeque<Vec<u8>>,
     memfull_signalled: bool,
     concat_ref: u16,
+    mms: super::mms::SimMms,
 }
 
 impl Modem {
@@ -228,6 +244,7 @@ impl Modem {
             refused: VecDeque::new(),
             memfull_signalled: false,
             concat_ref: 0,
+            mms: super::mms::SimMms::default(),
             profile,
             opts,
         };
@@ -319,6 +336,15 @@ impl Modem {
     /// The next event.
     pub fn poll_event(&mut self) -> Option<ModemEvent> {
         self.events.pop_front()
+    }
+
+    /// The MMSC accepted the submission of [`ModemEvent::MmsSubmit`]
+    /// (`Ok`) or not (`Err(http_status)`, 0 = unreachable): the vendor's
+    /// completion URC follows.
+    pub fn mms_result(&mut self, result: Result<(), u16>, now: Instant) {
+        if let Some(u) = super::mms::completion_urc(self.personality, result) {
+            self.urc(u, now);
+        }
     }
 
     // ---------------------------------------------------------- control
@@ -552,7 +578,9 @@ impl Modem {
             };
             let busy_at = self.busy_until.map_or(now, |b| b.max(now));
             let at = busy_at.max(now);
-            if matches!(self.mode, Mode::Prompt { .. }) {
+            if matches!(self.mode, Mode::Upload { .. }) {
+                self.upload_byte(b, at);
+            } else if matches!(self.mode, Mode::Prompt { .. }) {
                 self.prompt_byte(b, at);
             } else {
                 self.cmd_byte(b, at);
@@ -588,6 +616,23 @@ impl Modem {
                 }
             }
         }
+    }
+
+    fn upload_byte(&mut self, b: u8, now: Instant) {
+        let Mode::Upload { remaining, buf, .. } = &mut self.mode else {
+            return;
+        };
+        buf.push(b);
+        *remaining = remaining.saturating_sub(1);
+        if *remaining > 0 {
+            return;
+        }
+        let Mode::Upload { buf, target, .. } = std::mem::replace(&mut self.mode, Mode::Cmd) else {
+            return;
+        };
+        let lines = self.mms.uploaded(target, buf);
+        self.respond(now, lines, Final::Ok);
+        self.flush_held(now);
     }
 
     fn prompt_byte(&mut self, b: u8, now: Instant) {
@@ -639,6 +684,7 @@ impl Modem {
         let mut lines = Vec::new();
         let mut fin = Final::Ok;
         let mut prompt = None;
+        let mut upload = None;
         let mut reset_after = false;
         for c in &cmds {
             let upper_c = c.to_ascii_uppercase();
@@ -660,7 +706,31 @@ impl Modem {
                     prompt = Some((declared, text_to));
                     break;
                 }
+                Outcome::Upload { size, target } => {
+                    upload = Some((size, target));
+                    break;
+                }
             }
+        }
+        if let Some((size, target)) = upload {
+            let intro = if self.personality == Personality::Ec25 {
+                b"\r\nCONNECT\r\n".to_vec()
+            } else {
+                self.opts.prompt.clone().into_bytes()
+            };
+            self.push(at, intro);
+            if size == 0 {
+                let lines = self.mms.uploaded(target, Vec::new());
+                self.respond(at, lines, Final::Ok);
+            } else {
+                self.mode = Mode::Upload {
+                    remaining: size,
+                    buf: Vec::new(),
+                    target,
+                };
+            }
+            self.busy_until = Some(at);
+            return;
         }
         if let Some((declared, text_to)) = prompt {
             let pd = self.opts.timing.prompt.draw(&mut self.rng);
@@ -1233,6 +1303,12 @@ impl Modem {
             return self.exec_basic(&upper);
         }
         let (name, kind, args) = split_extended(cmd);
+        if matches!(kind, Kind::Set | Kind::Exec) {
+            let set_args = matches!(kind, Kind::Set).then_some(args);
+            if let Some(action) = self.mms.exec(self.personality, &name, set_args) {
+                return self.mms_action(action);
+            }
+        }
         let sms_cmd = matches!(
             name.as_str(),
             "+CMGF"
@@ -1561,6 +1637,22 @@ impl Modem {
                     Fail(Final::Cme(4))
                 }
             }
+        }
+    }
+
+    fn mms_action(&mut self, action: super::mms::Action) -> Outcome {
+        use super::mms::Action;
+        match action {
+            Action::Lines(l) => Outcome::Lines(l),
+            Action::Fail(code) => Outcome::Fail(Final::Cme(code)),
+            Action::Upload { size, target } => Outcome::Upload { size, target },
+            Action::Submit { pdu } => match self.mms.submission(pdu) {
+                Some(sub) => {
+                    self.events.push_back(ModemEvent::MmsSubmit(sub));
+                    Outcome::Lines(Vec::new())
+                }
+                None => Outcome::Fail(Final::Cme(50)),
+            },
         }
     }
 

@@ -268,7 +268,10 @@ pub(crate) fn spawn_with(
     let shared = Arc::new(Shared {
         sent: Mutex::new(Vec::new()),
     });
+    let (mms_tx, mms_rx) = mpsc::channel(COMMAND_QUEUE);
     let task = Task {
+        mms_tx,
+        mms_rx,
         modem,
         pty: Some(pty),
         link: link.clone(),
@@ -358,7 +361,34 @@ impl Pty {
     }
 }
 
+/// Posts a simulated modem's MMS to its MMSC: `Ok` when accepted, else the
+/// HTTP status (0 when the MMSC could not be reached or never answered).
+async fn post_mms(sub: super::MmsSubmission) -> std::result::Result<(), u16> {
+    use crate::mmsc::{Mm1Client, Mm1Config, SendOutcome};
+    let cfg = Mm1Config {
+        mmsc_url: sub.mmsc_url.clone(),
+        proxy: sub.proxy.clone(),
+        request_timeout: Duration::from_secs(30),
+        ..Mm1Config::default()
+    };
+    let sent = match (Mm1Client::new(cfg), crate::mms::Pdu::decode(&sub.pdu)) {
+        (Ok(client), Ok(pdu)) => client.send(&pdu).await,
+        (Err(e), _) => Err(e),
+        (_, Err(e)) => Err(e.into()),
+    };
+    tracing::info!(id = sub.id, url = %sub.mmsc_url, ?sent, "simulated modem posted an MMS");
+    match sent {
+        Ok(SendOutcome::Accepted { .. }) => Ok(()),
+        Ok(SendOutcome::Rejected { http_status, .. }) if http_status != 200 => Err(http_status),
+        Ok(SendOutcome::Rejected { .. }) => Err(400),
+        Ok(SendOutcome::Unknown { .. }) | Err(_) => Err(0),
+    }
+}
+
 struct Task {
+    /// Results of MMS submissions posted by spawned HTTP tasks.
+    mms_tx: mpsc::Sender<std::result::Result<(), u16>>,
+    mms_rx: mpsc::Receiver<std::result::Result<(), u16>>,
     modem: Modem,
     pty: Option<Pty>,
     link: PathBuf,
@@ -374,6 +404,7 @@ enum Wake {
     Read(std::io::Result<Vec<u8>>),
     Writable,
     Command(Option<Command>),
+    Mms(Option<std::result::Result<(), u16>>),
     Timer,
 }
 
@@ -398,6 +429,7 @@ impl Task {
                     r = read_some(pty, &mut buf) => Wake::Read(r),
                     _ = writable(pty), if want_write => Wake::Writable,
                     c = self.rx.recv() => Wake::Command(c),
+                    r = self.mms_rx.recv() => Wake::Mms(r),
                     _ = sleep_until(deadline) => Wake::Timer,
                 }
             };
@@ -413,6 +445,8 @@ impl Task {
                 Wake::Writable => {}
                 Wake::Command(None) => break,
                 Wake::Command(Some(c)) => self.command(c).await,
+                Wake::Mms(Some(r)) => self.modem.mms_result(r, Instant::now().into_std()),
+                Wake::Mms(None) => {}
                 Wake::Timer => {}
             }
             if let Some((at, rename)) = self.replug {
@@ -523,6 +557,12 @@ impl Task {
                     }
                 }
                 ModemEvent::Unplug { down_for, rename } => self.unplug(down_for, rename),
+                ModemEvent::MmsSubmit(sub) => {
+                    let tx = self.mms_tx.clone();
+                    tokio::spawn(async move {
+                        let _ = tx.send(post_mms(sub).await).await;
+                    });
+                }
             }
         }
         self.flush();

@@ -34,6 +34,7 @@
 //!
 //! rusqlite is imported by this module only.
 
+mod mms;
 mod open;
 mod ops;
 pub mod retry;
@@ -50,6 +51,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{CrashPolicy, RetryConfig, StorageConfig};
 
+pub use mms::{
+    Delivery, InboundMms, LeasedMms, MmsEnqueued, MmsEvent, MmsPart, MmsResult, MmsState, NewMms,
+    PendingPush, PushOutcome, PushPart, PUSH_ATTEMPTS_MAX,
+};
 pub use open::Quarantine;
 pub use route::group_key;
 pub use schema::END_VERSION as SCHEMA_VERSION;
@@ -361,6 +366,10 @@ pub enum EventKind {
     InboundComplete(InboundMessage),
     /// The reassembly timeout passed with parts missing.
     InboundIncomplete(InboundMessage),
+    /// A state change of an outbound MMS.
+    Mms(MmsEvent),
+    /// A received MMS.
+    MmsInbound(InboundMms),
 }
 
 /// One entry of the event outbox.

@@ -79,11 +79,13 @@ fn part_state(id: i64, s: &str) -> Result<PartState> {
 
 // ------------------------------------------------------------------ events
 
-fn emit(c: &Connection, kind: &EventKind, now: DateTime<Utc>) -> Result<i64> {
+pub(crate) fn emit(c: &Connection, kind: &EventKind, now: DateTime<Utc>) -> Result<i64> {
     let (name, payload) = match kind {
         EventKind::Message(m) => ("message", serde_json::to_string(m)),
         EventKind::InboundComplete(m) => ("inbound_complete", serde_json::to_string(m)),
         EventKind::InboundIncomplete(m) => ("inbound_incomplete", serde_json::to_string(m)),
+        EventKind::Mms(m) => ("mms", serde_json::to_string(m)),
+        EventKind::MmsInbound(m) => ("mms_inbound", serde_json::to_string(m)),
     };
     let payload = payload.map_err(|e| Error::Invalid(format!("event not serialisable: {e}")))?;
     c.execute(
@@ -171,6 +173,8 @@ pub(crate) fn events_after(
             "inbound_incomplete" => {
                 EventKind::InboundIncomplete(serde_json::from_str(&payload).map_err(json)?)
             }
+            "mms" => EventKind::Mms(serde_json::from_str(&payload).map_err(json)?),
+            "mms_inbound" => EventKind::MmsInbound(serde_json::from_str(&payload).map_err(json)?),
             other => return Err(bad("events", seq, format!("unknown kind {other:?}"))),
         };
         out.push(Event {
@@ -1061,6 +1065,7 @@ pub(crate) fn maintain(c: &Connection, ctx: &Ctx, now: DateTime<Utc>) -> Result<
              WHERE received_ms < ?1 LIMIT ?2)",
         params![cutoff, PRUNE_BATCH],
     )?;
+    super::mms::prune_mms(c, cutoff)?;
     Ok(report)
 }
 

@@ -1,0 +1,575 @@
+//! Sending an MMS through the modem's own MMS client (MODEM-SPEC §7): the
+//! vendor AT flows of SIMCom 3G/4G modules (`AT+CMMS*`, asynchronous
+//! `+CMMSSEND:` completion URC) and Quectel EC2x (`AT+QMMS*` with files
+//! uploaded by `AT+QFUPL`, asynchronous `+QMMSEND:` URC), chosen by modem
+//! model. Sans-IO: digester events and `now` come in, commands and raw
+//! upload bytes go out.
+//!
+//! Use: [`MmsFlow::new`], then repeatedly drain [`MmsFlow::poll_output`]
+//! (write each [`Output::Command`] after `Digester::expect`, write each
+//! [`Output::Data`] raw), feed every digester event to
+//! [`MmsFlow::handle_event`] and call [`MmsFlow::handle_timeout`] at
+//! [`MmsFlow::poll_timeout`], until [`Output::Done`].
+//!
+//! Guarantees:
+//! - Only the completion URC decides: `+QMMSEND: 0,200` / `+CMMSSEND: 0`
+//!   is [`MmsAtOutcome::Accepted`]; the `OK` after the send command is not
+//!   the result. No URC in time after that `OK` is
+//!   [`MmsAtOutcome::Unknown`] (never to be re-sent automatically: it may
+//!   duplicate the MMS). Any failure before the send command is
+//!   [`MmsAtOutcome::NotSent`] (safe to retry).
+//! - The draft and uploaded files are cleared afterwards (errors there are
+//!   ignored); every wait has a deadline.
+//!
+//! Not yet wired into `session`/`runner` (the gateway sends MMS over MM1).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::at::{Command, Event, Final, RetryClass, Urc};
+
+/// Deadline of a setup or editing command.
+pub const TIMEOUT_COMMAND: Duration = Duration::from_secs(10);
+/// Deadline of `AT+QIACT` (PDP activation can take up to 150 s on EC2x).
+pub const TIMEOUT_ACTIVATE: Duration = Duration::from_secs(150);
+/// How long the modem may take to accept an upload (CONNECT or `>`) and
+/// to confirm it.
+pub const TIMEOUT_UPLOAD: Duration = Duration::from_secs(60);
+/// The send timeout given to the modem (`AT+QMMSEND=<s>`).
+pub const SEND_TIMEOUT_S: u32 = 120;
+/// Wait for the completion URC after the send command's `OK`.
+pub const TIMEOUT_COMPLETION: Duration = Duration::from_secs(SEND_TIMEOUT_S as u64 + 30);
+
+/// The vendor MMS command family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vendor {
+    /// SIMCom SIM5320/SIM7100/SIM7500/SIM7600: `AT+CMMS*`, `+CMMSSEND:` URC.
+    SimcomAsync,
+    /// Quectel EC2x: `AT+QMMS*`, `AT+QFUPL`, `+QMMSEND:` URC.
+    Quectel,
+}
+
+impl Vendor {
+    /// The flow for a modem model (`AT+CGMM`), if it has one.
+    pub fn for_model(model: &str) -> Option<Vendor> {
+        let m = model.to_ascii_uppercase();
+        if ["SIM5320", "SIM7100", "SIM7500", "SIM7600"]
+            .iter()
+            .any(|p| m.contains(p))
+        {
+            Some(Vendor::SimcomAsync)
+        } else if ["EC20", "EC21", "EC25"].iter().any(|p| m.contains(p)) {
+            Some(Vendor::Quectel)
+        } else {
+            None
+        }
+    }
+}
+
+/// Where the modem's MMS client sends to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MmsAtConfig {
+    pub mmsc_url: String,
+    /// MMS proxy host and port.
+    pub proxy: Option<(String, u16)>,
+    /// The MMS APN (Quectel activates a PDP context on it).
+    pub apn: String,
+    /// The PDP context id (Quectel).
+    pub context_id: u8,
+}
+
+/// One file of the MMS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MmsFile {
+    pub name: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// The MMS to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MmsJob {
+    pub to: Vec<String>,
+    pub subject: Option<String>,
+    /// Sent as a text file first.
+    pub text: Option<String>,
+    pub files: Vec<MmsFile>,
+}
+
+/// How the submission ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MmsAtOutcome {
+    /// The completion URC reported success.
+    Accepted,
+    /// The completion URC reported an error (nothing to retry blindly).
+    Rejected { reason: String },
+    /// The send command was accepted but no completion came in time.
+    Unknown { reason: String },
+    /// Failed before the send command: nothing was sent.
+    NotSent { reason: String },
+}
+
+/// What to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Call `Digester::expect(&cmd)`, then write `cmd.to_bytes()`.
+    Command(Command),
+    /// Write these bytes as they are (an upload after CONNECT or `>`).
+    Data(Vec<u8>),
+    /// Finished; nothing more will be emitted.
+    Done(MmsAtOutcome),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Setup,
+    /// Failing is fine (e.g. activating an already active context).
+    SetupTolerant,
+    Submit,
+    Cleanup,
+}
+
+#[derive(Debug, Clone)]
+struct Step {
+    cmd: Command,
+    /// Raw bytes sent after `CONNECT` (Quectel) or the `>` prompt (SIMCom).
+    upload: Option<Vec<u8>>,
+    role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// Emit the next step.
+    Next,
+    /// The step's command is out; waiting for CONNECT / `>` before its upload.
+    Upload {
+        deadline: Instant,
+    },
+    /// Waiting for the final result.
+    Final {
+        deadline: Instant,
+    },
+    /// The send command returned OK; waiting for the completion URC.
+    Completion {
+        deadline: Instant,
+    },
+    Finished,
+}
+
+/// The state machine of one MMS submission. See the module docs.
+#[derive(Debug)]
+pub struct MmsFlow {
+    vendor: Vendor,
+    steps: VecDeque<Step>,
+    cleanup: Vec<Step>,
+    current: Option<Step>,
+    phase: Phase,
+    outcome: Option<MmsAtOutcome>,
+    out: VecDeque<Output>,
+}
+
+fn cmd(line: String, timeout: Duration, retry: RetryClass) -> Command {
+    Command {
+        line,
+        timeout,
+        retry,
+        prompt: false,
+        info_prefix: None,
+    }
+}
+
+/// A string for a quoted AT parameter (no quotes, no control characters).
+fn quoted(s: &str) -> String {
+    s.chars().filter(|c| *c != '"' && !c.is_control()).collect()
+}
+
+/// A file name safe for the module's file system.
+fn file_name(i: usize, name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .take(40)
+        .collect();
+    if clean.is_empty() {
+        format!("gsmq{i}.bin")
+    } else {
+        format!("gsmq{i}_{clean}")
+    }
+}
+
+fn setup(line: String) -> Step {
+    Step {
+        cmd: cmd(line, TIMEOUT_COMMAND, RetryClass::Idempotent),
+        upload: None,
+        role: Role::Setup,
+    }
+}
+
+fn cleanup(line: String) -> Step {
+    Step {
+        cmd: cmd(line, TIMEOUT_COMMAND, RetryClass::Idempotent),
+        upload: None,
+        role: Role::Cleanup,
+    }
+}
+
+impl MmsFlow {
+    /// Plans the submission of `job` on a modem of `vendor`. A job the
+    /// vendor flow cannot carry ends at once with `NotSent`.
+    pub fn new(vendor: Vendor, cfg: &MmsAtConfig, job: &MmsJob) -> MmsFlow {
+        let mut files: Vec<MmsFile> = Vec::new();
+        if let Some(t) = &job.text {
+            files.push(MmsFile {
+                name: "text.txt".into(),
+                content_type: "text/plain".into(),
+                data: t.as_bytes().to_vec(),
+            });
+        }
+        files.extend(job.files.iter().cloned());
+        let plan = match vendor {
+            Vendor::Quectel => Ok(quectel(cfg, job, &files)),
+            Vendor::SimcomAsync => simcom(cfg, job, &files),
+        };
+        let mut flow = MmsFlow {
+            vendor,
+            steps: VecDeque::new(),
+            cleanup: Vec::new(),
+            current: None,
+            phase: Phase::Next,
+            outcome: None,
+            out: VecDeque::new(),
+        };
+        match plan {
+            Ok((steps, cleanup)) => {
+                flow.steps = steps.into();
+                flow.cleanup = cleanup;
+            }
+            Err(reason) => {
+                flow.phase = Phase::Finished;
+                flow.out
+                    .push_back(Output::Done(MmsAtOutcome::NotSent { reason }));
+            }
+        }
+        flow
+    }
+
+    pub fn vendor(&self) -> Vendor {
+        self.vendor
+    }
+
+    /// The next thing to do, if any. Call after `new` and after every input.
+    pub fn poll_output(&mut self, now: Instant) -> Option<Output> {
+        if self.phase == Phase::Next {
+            self.advance(now);
+        }
+        self.out.pop_front()
+    }
+
+    /// When [`MmsFlow::handle_timeout`] is due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Upload { deadline }
+            | Phase::Final { deadline }
+            | Phase::Completion { deadline } => Some(deadline),
+            Phase::Next | Phase::Finished => None,
+        }
+    }
+
+    /// A deadline passed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(deadline) = self.poll_timeout() else {
+            return;
+        };
+        if now < deadline {
+            return;
+        }
+        match self.phase.clone() {
+            Phase::Completion { .. } => {
+                self.conclude(MmsAtOutcome::Unknown {
+                    reason: "no completion URC from the modem in time; the MMSC may have the MMS"
+                        .into(),
+                });
+            }
+            _ => {
+                let line = self.current.as_ref().map_or("", |s| s.cmd.line.as_str());
+                let role = self.current.as_ref().map(|s| s.role);
+                // An unresponsive modem: stop here, cleanup would time out too.
+                self.steps.clear();
+                self.cleanup.clear();
+                let outcome = self.outcome.take().unwrap_or(MmsAtOutcome::NotSent {
+                    reason: format!("no answer to {line}"),
+                });
+                let outcome = match (role, outcome) {
+                    // The send command itself hung: it may have gone out.
+                    (Some(Role::Submit), _) => MmsAtOutcome::Unknown {
+                        reason: format!("no answer to {line}"),
+                    },
+                    (_, o) => o,
+                };
+                self.finish(outcome);
+            }
+        }
+    }
+
+    /// One digester event.
+    pub fn handle_event(&mut self, ev: &Event, now: Instant) {
+        match (&self.phase, ev) {
+            (Phase::Upload { .. }, Event::Prompt) => self.upload(now),
+            (Phase::Upload { .. }, Event::Info(l) | Event::Echo(l))
+                if l.trim().eq_ignore_ascii_case("CONNECT") =>
+            {
+                self.upload(now)
+            }
+            (Phase::Upload { .. } | Phase::Final { .. }, Event::Final(f)) => {
+                self.final_result(f, now)
+            }
+            (Phase::Completion { .. }, Event::Urc(Urc::Unknown(l)) | Event::Info(l)) => {
+                if let Some(outcome) = self.completion(l) {
+                    self.conclude(outcome);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn advance(&mut self, now: Instant) {
+        let Some(step) = self.steps.pop_front() else {
+            let outcome = self.outcome.take().unwrap_or(MmsAtOutcome::NotSent {
+                reason: "the flow ended without a send command".into(),
+            });
+            self.finish(outcome);
+            return;
+        };
+        let deadline = now + step.cmd.timeout;
+        self.phase = if step.upload.is_some() {
+            Phase::Upload { deadline }
+        } else {
+            Phase::Final { deadline }
+        };
+        self.out.push_back(Output::Command(step.cmd.clone()));
+        self.current = Some(step);
+    }
+
+    fn upload(&mut self, now: Instant) {
+        let Some(data) = self.current.as_mut().and_then(|s| s.upload.take()) else {
+            return;
+        };
+        self.out.push_back(Output::Data(data));
+        self.phase = Phase::Final {
+            deadline: now + TIMEOUT_UPLOAD,
+        };
+    }
+
+    fn final_result(&mut self, f: &Final, now: Instant) {
+        let Some(step) = self.current.take() else {
+            return;
+        };
+        let ok = f.is_ok();
+        match step.role {
+            Role::Submit if ok => {
+                self.phase = Phase::Completion {
+                    deadline: now + TIMEOUT_COMPLETION,
+                };
+                return;
+            }
+            Role::Setup | Role::Submit if !ok => {
+                self.conclude(MmsAtOutcome::NotSent {
+                    reason: format!("{} answered {f:?}", step.cmd.line),
+                });
+                return;
+            }
+            _ => {}
+        }
+        self.phase = Phase::Next;
+    }
+
+    /// The outcome a completion URC line reports, if it is one.
+    fn completion(&self, line: &str) -> Option<MmsAtOutcome> {
+        let (prefix, rest) = line.split_once(':')?;
+        let fields: Vec<&str> = rest.split(',').map(str::trim).collect();
+        match (self.vendor, prefix.trim()) {
+            (Vendor::Quectel, "+QMMSEND") => {
+                let err = fields.first()?.parse::<u32>().ok()?;
+                let http = fields.get(1).and_then(|h| h.parse::<u32>().ok());
+                Some(if err == 0 && http == Some(200) {
+                    MmsAtOutcome::Accepted
+                } else {
+                    MmsAtOutcome::Rejected {
+                        reason: format!(
+                            "+QMMSEND: error {err}, HTTP {}",
+                            http.map_or("-".into(), |h| h.to_string())
+                        ),
+                    }
+                })
+            }
+            (Vendor::SimcomAsync, "+CMMSSEND") => {
+                let code = fields.first()?.parse::<u32>().ok()?;
+                Some(if code == 0 {
+                    MmsAtOutcome::Accepted
+                } else {
+                    MmsAtOutcome::Rejected {
+                        reason: format!("+CMMSSEND: error {code}"),
+                    }
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Records the outcome and continues with the cleanup steps.
+    fn conclude(&mut self, outcome: MmsAtOutcome) {
+        self.outcome = Some(outcome);
+        self.current = None;
+        self.steps = std::mem::take(&mut self.cleanup).into();
+        self.phase = Phase::Next;
+    }
+
+    fn finish(&mut self, outcome: MmsAtOutcome) {
+        self.current = None;
+        self.phase = Phase::Finished;
+        self.out.push_back(Output::Done(outcome));
+    }
+}
+
+type Plan = (Vec<Step>, Vec<Step>);
+
+/// MODEM-SPEC §7.3.
+fn quectel(cfg: &MmsAtConfig, job: &MmsJob, files: &[MmsFile]) -> Plan {
+    let ctx = cfg.context_id;
+    let ascii = job.subject.as_deref().is_none_or(|s| s.is_ascii());
+    // With UTF8 the TO and title fields must be hex (else +CME ERROR: 756).
+    let field = |s: &str| {
+        if ascii {
+            quoted(s)
+        } else {
+            hex::encode_upper(s.as_bytes())
+        }
+    };
+    let mut steps = vec![
+        setup(format!(
+            "AT+QICSGP={ctx},1,\"{}\",\"\",\"\",1",
+            quoted(&cfg.apn)
+        )),
+        Step {
+            cmd: cmd(
+                format!("AT+QIACT={ctx}"),
+                TIMEOUT_ACTIVATE,
+                RetryClass::Idempotent,
+            ),
+            upload: None,
+            role: Role::SetupTolerant,
+        },
+        setup(format!("AT+QMMSCFG=\"contextid\",{ctx}")),
+        setup(format!("AT+QMMSCFG=\"mmsc\",\"{}\"", quoted(&cfg.mmsc_url))),
+    ];
+    if let Some((host, port)) = &cfg.proxy {
+        steps.push(setup(format!(
+            "AT+QMMSCFG=\"proxy\",\"{}\",{port}",
+            quoted(host)
+        )));
+    }
+    steps.push(setup("AT+QMMSCFG=\"sendparam\",6,3,0,0,2,4".into()));
+    steps.push(setup(format!(
+        "AT+QMMSCFG=\"character\",\"{}\"",
+        if ascii { "ASCII" } else { "UTF8" }
+    )));
+    steps.push(setup("AT+QMMSEDIT=0".into()));
+    for t in &job.to {
+        steps.push(setup(format!("AT+QMMSEDIT=1,1,\"{}\"", field(t))));
+    }
+    if let Some(s) = &job.subject {
+        steps.push(setup(format!("AT+QMMSEDIT=4,1,\"{}\"", field(s))));
+    }
+    let mut cleanup_steps = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let path = format!("RAM:{}", file_name(i, &f.name));
+        steps.push(Step {
+            cmd: cmd(
+                format!(
+                    "AT+QFUPL=\"{path}\",{},{}",
+                    f.data.len(),
+                    TIMEOUT_UPLOAD.as_secs()
+                ),
+                TIMEOUT_UPLOAD,
+                RetryClass::Idempotent,
+            ),
+            upload: Some(f.data.clone()),
+            role: Role::Setup,
+        });
+        steps.push(setup(format!("AT+QMMSEDIT=5,1,\"{path}\"")));
+        cleanup_steps.push(cleanup(format!("AT+QFDEL=\"{path}\"")));
+    }
+    steps.push(Step {
+        cmd: cmd(
+            format!("AT+QMMSEND={SEND_TIMEOUT_S}"),
+            TIMEOUT_COMMAND,
+            RetryClass::Once,
+        ),
+        upload: None,
+        role: Role::Submit,
+    });
+    cleanup_steps.push(cleanup("AT+QMMSEDIT=0".into()));
+    (steps, cleanup_steps)
+}
+
+/// MODEM-SPEC §7.2: the `AT+CMMSDOWN` kind of a content type.
+fn simcom_kind(content_type: &str) -> Option<&'static str> {
+    let media = content_type.split(';').next()?.trim().to_ascii_lowercase();
+    match media.split('/').next()? {
+        "image" => Some("PIC"),
+        "text" => Some("TEXT"),
+        "audio" => Some("AUDIO"),
+        "video" => Some("VIDEO"),
+        _ => None,
+    }
+}
+
+/// MODEM-SPEC §7.2.
+fn simcom(cfg: &MmsAtConfig, job: &MmsJob, files: &[MmsFile]) -> Result<Plan, String> {
+    let url = cfg
+        .mmsc_url
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    let mut steps = vec![setup(format!("AT+CMMSCURL=\"{}\"", quoted(url)))];
+    if let Some((host, port)) = &cfg.proxy {
+        steps.push(setup(format!("AT+CMMSPROTO=1,\"{}\",{port}", quoted(host))));
+    }
+    steps.push(setup("AT+CMMSEDIT=1".into()));
+    let down = |kind: &str, data: &[u8], name: Option<String>| {
+        let mut line = format!("AT+CMMSDOWN=\"{kind}\",{}", data.len());
+        if let Some(n) = name {
+            line.push_str(&format!(",\"{n}\""));
+        }
+        let mut c = cmd(line, TIMEOUT_UPLOAD, RetryClass::Idempotent);
+        c.prompt = true;
+        Step {
+            cmd: c,
+            upload: Some(data.to_vec()),
+            role: Role::Setup,
+        }
+    };
+    if let Some(s) = &job.subject {
+        steps.push(down("TITLE", s.as_bytes(), None));
+    }
+    for (i, f) in files.iter().enumerate() {
+        let kind = simcom_kind(&f.content_type).ok_or_else(|| {
+            format!(
+                "{} ({}) cannot be attached with AT+CMMSDOWN",
+                f.name, f.content_type
+            )
+        })?;
+        steps.push(down(kind, &f.data, Some(file_name(i, &f.name))));
+    }
+    for t in &job.to {
+        steps.push(setup(format!("AT+CMMSRECP=\"{}\"", quoted(t))));
+    }
+    steps.push(Step {
+        cmd: cmd("AT+CMMSSEND".into(), TIMEOUT_COMMAND, RetryClass::Once),
+        upload: None,
+        role: Role::Submit,
+    });
+    Ok((steps, vec![cleanup("AT+CMMSEDIT=0".into())]))
+}
+
+#[cfg(test)]
+mod tests;

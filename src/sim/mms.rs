@@ -1,0 +1,351 @@
+//! The simulated modems' own MMS client (MODEM-SPEC §7.2, §7.3): the
+//! SIMCom 3G/4G `AT+CMMS*` commands (SIM7600 personality) and the Quectel
+//! `AT+QMMS*` / `AT+QFUPL` / `AT+QFDEL` commands (EC25 personality). The
+//! draft is kept here; `AT+QMMSEND` / `AT+CMMSSEND` turn it into an
+//! m-send-req that the simulator task posts to the configured MMSC, and the
+//! result comes back as the vendor's completion URC.
+//!
+//! Guarantees: sans-IO (the HTTP exchange is the PTY task's); bounded (at
+//! most [`FILES_MAX`] files of at most [`FILE_MAX`] bytes); a malformed
+//! command is a `+CME ERROR`, never a panic.
+
+use std::collections::HashMap;
+
+use super::Personality;
+use crate::mms::{ContentType, Param, Part, Pdu};
+
+/// Largest uploaded file.
+pub const FILE_MAX: usize = 1024 * 1024;
+/// Most files in the RAM file system or the draft.
+pub const FILES_MAX: usize = 32;
+
+/// What a command asks the modem to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Information lines, then OK.
+    Lines(Vec<String>),
+    /// `+CME ERROR: <n>`.
+    Fail(u16),
+    /// Send `intro` (CONNECT or the prompt), then take `size` raw bytes.
+    Upload { size: usize, target: Upload },
+    /// OK now; post the draft as this m-send-req, then report the result.
+    Submit { pdu: Vec<u8> },
+}
+
+/// Where uploaded bytes go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Upload {
+    /// A file of the Quectel RAM file system.
+    QuectelFile(String),
+    /// The SIMCom draft's title.
+    SimcomTitle,
+    /// A SIMCom draft part of this kind (`PIC`, `TEXT`, ...) and name.
+    SimcomPart { kind: String, name: String },
+}
+
+/// An MMS submission for the simulator task to post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub id: u64,
+    pub mmsc_url: String,
+    /// `host:port`.
+    pub proxy: Option<String>,
+    pub pdu: Vec<u8>,
+}
+
+/// The draft and settings of one modem's MMS client.
+#[derive(Debug, Default)]
+pub(crate) struct SimMms {
+    mmsc_url: Option<String>,
+    proxy: Option<String>,
+    to: Vec<String>,
+    subject: Option<String>,
+    parts: Vec<Part>,
+    ram: HashMap<String, Vec<u8>>,
+    next_id: u64,
+}
+
+/// Splits `a,"b,c",d` at commas outside quotes and unquotes each field.
+fn fields(args: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in args.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur).trim().to_string()),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur.trim().to_string());
+    out
+}
+
+fn content_type_of(name: &str, kind: Option<&str>) -> ContentType {
+    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    let media = match (kind, ext.as_str()) {
+        (_, "jpg" | "jpeg") => "image/jpeg",
+        (_, "png") => "image/png",
+        (_, "gif") => "image/gif",
+        (_, "txt") | (Some("TEXT"), _) => "text/plain",
+        (_, "smil") => "application/smil",
+        (Some("PIC"), _) => "image/jpeg",
+        _ => "application/octet-stream",
+    };
+    let ct = ContentType::new(media);
+    if media == "text/plain" {
+        ct.with(Param::Charset(crate::mms::charset::UTF_8))
+    } else {
+        ct
+    }
+}
+
+impl SimMms {
+    /// Handles one extended command of `personality` (`args` is `None` for
+    /// the execute form); `None` when it is not an MMS command.
+    pub(crate) fn exec(
+        &mut self,
+        personality: Personality,
+        name: &str,
+        args: Option<&str>,
+    ) -> Option<Action> {
+        match personality {
+            Personality::Ec25 => self.quectel(name, args),
+            Personality::Sim7600 => self.simcom(name, args),
+            _ => None,
+        }
+    }
+
+    fn quectel(&mut self, name: &str, args: Option<&str>) -> Option<Action> {
+        let f = args.map(fields).unwrap_or_default();
+        let arg = |i: usize| f.get(i).map(String::as_str).unwrap_or("");
+        Some(match (name, args.is_some()) {
+            ("+QICSGP" | "+QIACT", true) => Action::Lines(Vec::new()),
+            ("+QMMSCFG", true) => {
+                match arg(0) {
+                    "mmsc" => self.mmsc_url = Some(arg(1).to_string()),
+                    "proxy" => self.proxy = Some(format!("{}:{}", arg(1), arg(2))),
+                    _ => {}
+                }
+                Action::Lines(Vec::new())
+            }
+            ("+QMMSEDIT", true) => match (arg(0), arg(1)) {
+                ("0", _) => {
+                    self.clear_draft();
+                    Action::Lines(Vec::new())
+                }
+                ("1" | "2" | "3", "1") if self.to.len() < FILES_MAX => {
+                    self.to.push(arg(2).to_string());
+                    Action::Lines(Vec::new())
+                }
+                ("4", "1") => {
+                    self.subject = Some(arg(2).to_string());
+                    Action::Lines(Vec::new())
+                }
+                ("5", "1") => {
+                    let path = arg(2);
+                    let Some(data) = self.ram.get(path).cloned() else {
+                        return Some(Action::Fail(405));
+                    };
+                    if self.parts.len() >= FILES_MAX {
+                        return Some(Action::Fail(50));
+                    }
+                    let file = path.trim_start_matches("RAM:");
+                    self.parts.push(Part::new(
+                        content_type_of(file, None),
+                        &format!("p{}", self.parts.len()),
+                        file,
+                        data,
+                    ));
+                    Action::Lines(Vec::new())
+                }
+                _ => Action::Fail(50),
+            },
+            ("+QFUPL", true) => {
+                let path = arg(0).to_string();
+                match arg(1).parse::<usize>() {
+                    Ok(size) if size <= FILE_MAX && path.starts_with("RAM:") => {
+                        if self.ram.len() >= FILES_MAX && !self.ram.contains_key(&path) {
+                            return Some(Action::Fail(50));
+                        }
+                        Action::Upload {
+                            size,
+                            target: Upload::QuectelFile(path),
+                        }
+                    }
+                    _ => Action::Fail(50),
+                }
+            }
+            ("+QFDEL", true) => {
+                self.ram.remove(arg(0));
+                Action::Lines(Vec::new())
+            }
+            ("+QMMSEND", true) => self.submit(),
+            _ => return None,
+        })
+    }
+
+    fn simcom(&mut self, name: &str, args: Option<&str>) -> Option<Action> {
+        let f = args.map(fields).unwrap_or_default();
+        let arg = |i: usize| f.get(i).map(String::as_str).unwrap_or("");
+        Some(match (name, args.is_some()) {
+            ("+CMMSCURL", true) => {
+                let url = arg(0);
+                self.mmsc_url = Some(if url.contains("://") {
+                    url.to_string()
+                } else {
+                    format!("http://{url}")
+                });
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSPROTO", true) => {
+                self.proxy = Some(format!("{}:{}", arg(1), arg(2)));
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSEDIT", true) => {
+                self.clear_draft();
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSDOWN", true) => {
+                let kind = arg(0).to_ascii_uppercase();
+                let Ok(size) = arg(1).parse::<usize>() else {
+                    return Some(Action::Fail(50));
+                };
+                if size > FILE_MAX || self.parts.len() >= FILES_MAX {
+                    return Some(Action::Fail(50));
+                }
+                let target = match kind.as_str() {
+                    "TITLE" => Upload::SimcomTitle,
+                    "PIC" | "TEXT" | "AUDIO" | "VIDEO" => Upload::SimcomPart {
+                        kind,
+                        name: arg(2).to_string(),
+                    },
+                    _ => return Some(Action::Fail(50)),
+                };
+                Action::Upload { size, target }
+            }
+            ("+CMMSRECP" | "+CMMSCC" | "+CMMSBCC", true) if self.to.len() < FILES_MAX => {
+                self.to.push(arg(0).to_string());
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSSEND", false) => self.submit(),
+            _ => return None,
+        })
+    }
+
+    fn clear_draft(&mut self) {
+        self.to.clear();
+        self.subject = None;
+        self.parts.clear();
+    }
+
+    /// Stores an upload; returns the information lines before OK.
+    pub(crate) fn uploaded(&mut self, target: Upload, data: Vec<u8>) -> Vec<String> {
+        match target {
+            Upload::QuectelFile(path) => {
+                let sum = data.chunks(2).fold(0u16, |acc, c| {
+                    acc ^ u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)])
+                });
+                let line = format!("+QFUPL: {},{sum:x}", data.len());
+                self.ram.insert(path, data);
+                vec![line]
+            }
+            Upload::SimcomTitle => {
+                self.subject = Some(String::from_utf8_lossy(&data).into_owned());
+                Vec::new()
+            }
+            Upload::SimcomPart { kind, name } => {
+                let id = format!("p{}", self.parts.len());
+                let name = if name.is_empty() { id.clone() } else { name };
+                self.parts.push(Part::new(
+                    content_type_of(&name, Some(&kind)),
+                    &id,
+                    &name,
+                    data,
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    fn submit(&mut self) -> Action {
+        if self.mmsc_url.is_none() || self.to.is_empty() || self.parts.is_empty() {
+            return Action::Fail(50);
+        }
+        self.next_id += 1;
+        let to: Vec<&str> = self.to.iter().map(String::as_str).collect();
+        let pdu = Pdu::send_req(
+            &format!("sim-{}", self.next_id),
+            &to,
+            self.subject.as_deref(),
+            self.parts.clone(),
+        );
+        match pdu.encode() {
+            Ok(pdu) => Action::Submit { pdu },
+            Err(_) => Action::Fail(50),
+        }
+    }
+
+    /// The submission for the simulator task, after [`Action::Submit`].
+    pub(crate) fn submission(&self, pdu: Vec<u8>) -> Option<Submission> {
+        Some(Submission {
+            id: self.next_id,
+            mmsc_url: self.mmsc_url.clone()?,
+            proxy: self.proxy.clone(),
+            pdu,
+        })
+    }
+}
+
+/// The completion URC of `personality` for a submission that the MMSC
+/// accepted (`Ok`) or not (`Err(http_status)`, 0 when it was unreachable).
+pub(crate) fn completion_urc(personality: Personality, result: Result<(), u16>) -> Option<String> {
+    match (personality, result) {
+        (Personality::Ec25, Ok(())) => Some("+QMMSEND: 0,200".into()),
+        (Personality::Ec25, Err(0)) => Some("+QMMSEND: 702".into()),
+        (Personality::Ec25, Err(http)) => Some(format!("+QMMSEND: 0,{http}")),
+        (Personality::Sim7600, Ok(())) => Some("+CMMSSEND: 0".into()),
+        (Personality::Sim7600, Err(_)) => Some("+CMMSSEND: 1".into()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_fields_keep_their_commas() {
+        assert_eq!(
+            fields(r#""mmsc","http://a,b/mms",80"#),
+            vec!["mmsc", "http://a,b/mms", "80"]
+        );
+    }
+
+    #[test]
+    fn a_quectel_draft_becomes_an_m_send_req_with_the_uploaded_file() {
+        let mut m = SimMms::default();
+        let q = Personality::Ec25;
+        m.exec(q, "+QMMSCFG", Some(r#""mmsc","http://m/mms""#));
+        m.exec(q, "+QMMSEDIT", Some(r#"1,1,"+4917012345""#));
+        let Some(Action::Upload { size: 3, target }) =
+            m.exec(q, "+QFUPL", Some(r#""RAM:a.png",3,60"#))
+        else {
+            panic!()
+        };
+        assert_eq!(m.uploaded(target, vec![1, 2, 3]).len(), 1);
+        assert_eq!(
+            m.exec(q, "+QMMSEDIT", Some(r#"5,1,"RAM:b.png""#)),
+            Some(Action::Fail(405))
+        );
+        m.exec(q, "+QMMSEDIT", Some(r#"5,1,"RAM:a.png""#));
+        let Some(Action::Submit { pdu }) = m.exec(q, "+QMMSEND", Some("120")) else {
+            panic!()
+        };
+        let p = Pdu::decode(&pdu).unwrap();
+        assert_eq!(p.parts()[0].data, vec![1, 2, 3]);
+        assert_eq!(p.parts()[0].content_type.media, "image/png");
+        assert_eq!(m.submission(pdu).unwrap().mmsc_url, "http://m/mms");
+        assert_eq!(m.exec(Personality::Generic, "+QMMSEND", Some("1")), None);
+    }
+}
