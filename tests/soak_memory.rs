@@ -5,7 +5,7 @@
 //! and it never exceeds [`RSS_MAX_KIB`].
 //!
 //! Size: `GSMQ_SOAK_SECS` (default 12; the full size is 3,600) at
-//! `GSMQ_SOAK_RATE` items per second (default 200).
+//! `GSMQ_SOAK_RATE` items per second (default 100).
 
 mod soak_support;
 
@@ -28,7 +28,7 @@ const RSS_MAX_KIB: u64 = 96 * 1024;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rss_stays_flat_under_a_long_mixed_load() {
     let secs = env_u64("GSMQ_SOAK_SECS", 12);
-    let rate = env_u64("GSMQ_SOAK_RATE", 200);
+    let rate = env_u64("GSMQ_SOAK_RATE", 100);
     let count = (secs * rate).to_string();
     let rate_s = rate.to_string();
     let argv = [
