@@ -25,7 +25,12 @@ fn mosquitto_installed() -> bool {
 async fn every_acknowledgement_is_counted_with_its_latency_and_the_daemon_cpu() {
     let a = args(&["acks", "--modems", "1", "--clients", "3", "--count", "60"]);
     let r = bench::run(&a).await.unwrap().remove(0);
-    assert_eq!((r.requested, r.completed, r.failed, r.missing), (60, 60, 0, 0), "{}", r.text());
+    assert_eq!(
+        (r.requested, r.completed, r.failed, r.missing),
+        (60, 60, 0, 0),
+        "{}",
+        r.text()
+    );
     assert_eq!(r.latency("ack").unwrap().count, 60);
     let p = r.process.as_ref().unwrap();
     assert!(p.rss_peak_kib > 0 && p.cpu_s >= 0.0, "{p:?}");
@@ -33,11 +38,26 @@ async fn every_acknowledgement_is_counted_with_its_latency_and_the_daemon_cpu() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_message_of_the_pipeline_ends_delivered() {
-    let a = args(&["pipeline", "--modems", "2", "--clients", "2", "--count", "20", "--window", "4"]);
+    let a = args(&[
+        "pipeline",
+        "--modems",
+        "2",
+        "--clients",
+        "2",
+        "--count",
+        "20",
+        "--window",
+        "4",
+    ]);
     let r = bench::run(&a).await.unwrap().remove(0);
     assert_eq!((r.completed, r.failed), (20, 0), "{}", r.text());
     for kind in ["ack", "sent", "delivered"] {
-        assert_eq!(r.latency(kind).map(|l| l.count), Some(20), "{kind}: {}", r.text());
+        assert_eq!(
+            r.latency(kind).map(|l| l.count),
+            Some(20),
+            "{kind}: {}",
+            r.text()
+        );
     }
 }
 
@@ -51,7 +71,17 @@ async fn every_injected_sms_arrives_on_the_inbox_topic() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mixed_run_counts_sends_and_inbound_together() {
-    let a = args(&["mixed", "--modems", "1", "--clients", "1", "--count", "11", "--rate", "50"]);
+    let a = args(&[
+        "mixed",
+        "--modems",
+        "1",
+        "--clients",
+        "1",
+        "--count",
+        "11",
+        "--rate",
+        "50",
+    ]);
     let r = bench::run(&a).await.unwrap().remove(0);
     assert_eq!(r.completed, 11, "{}", r.text());
     assert_eq!(r.latency("delivered").unwrap().count, 6);
@@ -65,7 +95,17 @@ async fn broker_round_trips_are_counted_on_gsmq_and_on_mosquitto() {
         targets.push("mosquitto");
     }
     for t in targets {
-        let a = args(&["broker", "--target", t, "--clients", "2", "--count", "200", "--qos", "1"]);
+        let a = args(&[
+            "broker",
+            "--target",
+            t,
+            "--clients",
+            "2",
+            "--count",
+            "200",
+            "--qos",
+            "1",
+        ]);
         let r = bench::run(&a).await.unwrap().remove(0);
         assert_eq!(r.completed, 200, "{t}: {}", r.text());
         assert_eq!(r.latency("publish").unwrap().count, 200, "{t}");

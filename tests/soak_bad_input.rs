@@ -36,7 +36,9 @@ fn payload(rng: &mut StdRng, k: u64) -> Vec<u8> {
         }
         2 => s(serde_json::json!({"id": id, "to": 491711234567u64, "text": "hi"})),
         3 => s(serde_json::json!({"id": id, "to": load::RECIPIENT, "text": ["a"]})),
-        4 => s(serde_json::json!({"id": id, "to": load::RECIPIENT, "text": "hi", "priority": rng.gen_range(10..1000)})),
+        4 => s(
+            serde_json::json!({"id": id, "to": load::RECIPIENT, "text": "hi", "priority": rng.gen_range(10..1000)}),
+        ),
         5 => s(serde_json::json!({"id": id, "to": "not a number", "text": "hi"})),
         6 => s(serde_json::json!({"id": id, "to": load::RECIPIENT, "text": "   "})),
         7 => s(serde_json::json!({"id": id, "to": load::RECIPIENT, "text": "hi", "colour": "red"})),
@@ -53,8 +55,12 @@ fn payload(rng: &mut StdRng, k: u64) -> Vec<u8> {
             let text = "x".repeat(rng.gen_range(65_536..120_000));
             s(serde_json::json!({"id": id, "to": load::RECIPIENT, "text": text}))
         }
-        13 => s(serde_json::json!({"id": "x".repeat(rng.gen_range(65..500)), "to": load::RECIPIENT, "text": "hi"})),
-        14 => s(serde_json::json!({"id": id, "to": load::RECIPIENT, "text": "hi", "send_at": "yesterday", "valid_for_s": -1})),
+        13 => s(
+            serde_json::json!({"id": "x".repeat(rng.gen_range(65..500)), "to": load::RECIPIENT, "text": "hi"}),
+        ),
+        14 => s(
+            serde_json::json!({"id": id, "to": load::RECIPIENT, "text": "hi", "send_at": "yesterday", "valid_for_s": -1}),
+        ),
         _ if rng.gen_bool(0.5) => s(serde_json::json!({"id": id, "to": [], "text": "hi"})),
         _ => s(serde_json::json!({"id": id, "to": load::RECIPIENT, "text": format!("valid {k}")})),
     }
@@ -150,7 +156,9 @@ async fn every_bad_payload_is_answered_and_every_bad_packet_dropped() {
         }
     }
     let start = Instant::now();
-    while (seen.lock().unwrap().len() as u64) < payloads && start.elapsed() < Duration::from_secs(60) {
+    while (seen.lock().unwrap().len() as u64) < payloads
+        && start.elapsed() < Duration::from_secs(60)
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -184,7 +192,12 @@ async fn every_bad_payload_is_answered_and_every_bad_packet_dropped() {
 
     // Still serving.
     conn.client
-        .publish(&topic, QoS::AtLeastOnce, false, load::send_request("after-soak"))
+        .publish(
+            &topic,
+            QoS::AtLeastOnce,
+            false,
+            load::send_request("after-soak"),
+        )
         .await
         .unwrap();
     let start = Instant::now();
@@ -209,7 +222,10 @@ async fn every_bad_payload_is_answered_and_every_bad_packet_dropped() {
     );
     assert_eq!(replies.len() as u64, payloads, "one reply per publish");
     assert!(kept_open.is_empty(), "{}", kept_open.join("\n"));
-    assert!(unexpected.is_empty(), "answers other than CONNACK: {unexpected:?}");
+    assert!(
+        unexpected.is_empty(),
+        "answers other than CONNACK: {unexpected:?}"
+    );
     assert!(answered, "no reply to a valid request after the soak");
     assert!(alive);
     assert!(panics(&log).is_empty(), "{:?}", panics(&log));

@@ -67,7 +67,10 @@ async fn under_heavy_faults_every_message_ends_terminal_and_the_daemon_stays_up(
     };
     let t0 = Instant::now();
     while !links.iter().all(|l| std::path::Path::new(l).exists()) {
-        assert!(t0.elapsed() < Duration::from_secs(20), "simulator links did not appear");
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "simulator links did not appear"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
@@ -84,8 +87,12 @@ async fn under_heavy_faults_every_message_ends_terminal_and_the_daemon_stays_up(
         .unwrap();
 
     let user = target::sender(0);
-    let (conn, seen) =
-        collecting(d.addr(), &user, &[topics.reply(&user), topics.status(&user)]).await;
+    let (conn, seen) = collecting(
+        d.addr(),
+        &user,
+        &[topics.reply(&user), topics.status(&user)],
+    )
+    .await;
     let topic = topics.request(&user, RequestKind::Send);
     let mut gate = Gate::new(Pace::Window(WINDOW));
     let window = gate.releaser();
@@ -174,6 +181,10 @@ async fn under_heavy_faults_every_message_ends_terminal_and_the_daemon_stays_up(
     let _ = std::fs::remove_dir_all(&dir);
     assert!(alive, "the daemon exited");
     assert!(stuck.is_empty(), "not terminal within {bound:?}: {stuck:?}");
-    assert!(wrong.is_empty(), "terminal in the wrong shape:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "terminal in the wrong shape:\n{}",
+        wrong.join("\n")
+    );
     assert!(panics(&log).is_empty(), "{:?}", panics(&log));
 }

@@ -32,8 +32,19 @@ async fn rss_stays_flat_under_a_long_mixed_load() {
     let count = (secs * rate).to_string();
     let rate_s = rate.to_string();
     let argv = [
-        "gsmq", "bench", "mixed", "--modems", "2", "--clients", "4", "--count", &count, "--rate",
-        &rate_s, "--gsmq-exe", EXE,
+        "gsmq",
+        "bench",
+        "mixed",
+        "--modems",
+        "2",
+        "--clients",
+        "4",
+        "--count",
+        &count,
+        "--rate",
+        &rate_s,
+        "--gsmq-exe",
+        EXE,
     ];
     let args: BenchArgs = match Cli::try_parse_from(argv).unwrap().command {
         Command::Bench(a) => *a,
@@ -60,7 +71,9 @@ async fn rss_stays_flat_under_a_long_mixed_load() {
         }
         samples
     });
-    let report = bench::run_gateway_scenario(&args, &d, &topics).await.unwrap();
+    let report = bench::run_gateway_scenario(&args, &d, &topics)
+        .await
+        .unwrap();
     stop.store(true, Ordering::Relaxed);
     let samples = sampler.await.unwrap();
     println!("{}", report.text());

@@ -113,7 +113,10 @@ async fn no_acknowledged_message_is_lost_across_sigkill_cycles() {
             published += t.await.unwrap();
         }
         let now = acked.lock().unwrap().len();
-        assert!(now > before, "cycle {cycle}: nothing was acknowledged in {run:?}");
+        assert!(
+            now > before,
+            "cycle {cycle}: nothing was acknowledged in {run:?}"
+        );
     }
 
     // Ask again: every acknowledged id must be a duplicate of its message.
@@ -163,12 +166,9 @@ async fn no_acknowledged_message_is_lost_across_sigkill_cycles() {
     let mut retried_parts = Vec::new();
     for (id, (user, m)) in &acked {
         match store.message(*m).await.unwrap() {
-            Some(s) if &s.client == user => retried_parts.extend(
-                s.parts
-                    .iter()
-                    .filter(|p| p.attempts > 1)
-                    .map(|p| p.part_id),
-            ),
+            Some(s) if &s.client == user => {
+                retried_parts.extend(s.parts.iter().filter(|p| p.attempts > 1).map(|p| p.part_id))
+            }
             other => missing_in_store.push(format!("{id} (message {m}): {other:?}")),
         }
     }
@@ -183,8 +183,16 @@ async fn no_acknowledged_message_is_lost_across_sigkill_cycles() {
         requeued.len(),
         retried_parts.len()
     );
-    assert!(lost.is_empty(), "acknowledged but lost:\n{}", lost.join("\n"));
-    assert!(missing_in_store.is_empty(), "{}", missing_in_store.join("\n"));
+    assert!(
+        lost.is_empty(),
+        "acknowledged but lost:\n{}",
+        lost.join("\n")
+    );
+    assert!(
+        missing_in_store.is_empty(),
+        "{}",
+        missing_in_store.join("\n")
+    );
     let unexplained: Vec<_> = retried_parts
         .iter()
         .filter(|p| !requeued.contains(p))

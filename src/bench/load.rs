@@ -101,7 +101,9 @@ impl Tracker {
         if Self::lock(&self.started).remove(key).is_none() && !key.is_empty() {
             return false;
         }
-        *Self::lock(&self.failures).entry(reason.to_string()).or_default() += 1;
+        *Self::lock(&self.failures)
+            .entry(reason.to_string())
+            .or_default() += 1;
         self.failed.fetch_add(1, Ordering::Relaxed);
         self.progress();
         true
@@ -336,7 +338,9 @@ pub async fn connect(
         Ok(Ok(Ok(()))) => Ok(Conn { client, task }),
         Ok(Ok(Err(e))) => Err(Error::Mqtt(format!("{client_id}: {e}"))),
         Ok(Err(_)) => Err(Error::Mqtt(format!("{client_id}: event loop ended"))),
-        Err(_) => Err(Error::Mqtt(format!("{client_id}: no CONNACK/SUBACK in 30 s"))),
+        Err(_) => Err(Error::Mqtt(format!(
+            "{client_id}: no CONNACK/SUBACK in 30 s"
+        ))),
     }
 }
 
@@ -698,7 +702,10 @@ mod tests {
         t.start("a".into());
         t.stage("ack", "a");
         assert!(t.finish("delivered", "a"));
-        assert!(!t.finish("delivered", "a"), "a second completion is ignored");
+        assert!(
+            !t.finish("delivered", "a"),
+            "a second completion is ignored"
+        );
         assert!(!t.fail("a", "failed"), "a finished item cannot fail");
         assert_eq!((t.done(), t.failed()), (1, 0));
         let h = t.histograms();

@@ -195,7 +195,10 @@ impl BenchArgs {
             Scenario::Pipeline | Scenario::Inbound | Scenario::Mixed | Scenario::Smsd
         );
         if self.scenario == Scenario::Smsd && !self.sim_timing.starts_with("fixed:") {
-            return bad("sim-timing", "smsd needs a fixed submit latency: fixed:<ms>");
+            return bad(
+                "sim-timing",
+                "smsd needs a fixed submit latency: fixed:<ms>",
+            );
         }
         if self.group_commit_max == Some(0) {
             return bad("group-commit-max", "must be at least 1");
@@ -554,13 +557,21 @@ pub fn write_versus_svgs(dir: &std::path::Path, reports: &[Report]) -> Result<()
     };
     let throughput: Vec<Group> = scenarios
         .iter()
-        .map(|s| group(s.replace("broker ", "").to_uppercase(), s, &|r| Some(r.throughput_per_s)))
+        .map(|s| {
+            group(s.replace("broker ", "").to_uppercase(), s, &|r| {
+                Some(r.throughput_per_s)
+            })
+        })
         .collect();
     let mut latency = Vec::new();
     for s in &scenarios {
         let q = s.replace("broker ", "").to_uppercase();
-        latency.push(group(format!("{q} p50"), s, &|r| r.latency("publish").map(|l| l.p50_ms)));
-        latency.push(group(format!("{q} p99"), s, &|r| r.latency("publish").map(|l| l.p99_ms)));
+        latency.push(group(format!("{q} p50"), s, &|r| {
+            r.latency("publish").map(|l| l.p50_ms)
+        }));
+        latency.push(group(format!("{q} p99"), s, &|r| {
+            r.latency("publish").map(|l| l.p99_ms)
+        }));
     }
     let mut counts: Vec<usize> = reports
         .iter()
@@ -576,14 +587,19 @@ pub fn write_versus_svgs(dir: &std::path::Path, reports: &[Report]) -> Result<()
                 .iter()
                 .filter_map(|r| {
                     let i = r.idle.as_ref()?;
-                    (i.connections == n).then(|| (r.target.clone(), i.bytes_per_connection / 1024.0))
+                    (i.connections == n)
+                        .then(|| (r.target.clone(), i.bytes_per_connection / 1024.0))
                 })
                 .collect(),
         })
         .collect();
     std::fs::write(
         dir.join("broker-throughput.svg"),
-        svg::bar_chart("MQTT round trips per second (publish → own subscription)", "msg/s", &throughput),
+        svg::bar_chart(
+            "MQTT round trips per second (publish → own subscription)",
+            "msg/s",
+            &throughput,
+        ),
     )?;
     std::fs::write(
         dir.join("broker-latency.svg"),
@@ -666,7 +682,11 @@ pub fn write_durable_svg(dir: &std::path::Path, reports: &[Report]) -> Result<()
     };
     std::fs::write(
         dir.join("durable-acks.svg"),
-        svg::bar_chart("Durable acknowledgements (commit before reply)", "/s", &groups),
+        svg::bar_chart(
+            "Durable acknowledgements (commit before reply)",
+            "/s",
+            &groups,
+        ),
     )?;
     std::fs::write(
         dir.join("durable-latency.svg"),
@@ -730,7 +750,10 @@ mod tests {
             (&["pipeline", "--sim-timing", "slow"][..], "sim-timing"),
             (&["idle", "--idle", "0"][..], "idle"),
             (&["smsd"][..], "sim-timing"),
-            (&["durable", "--group-commit-max", "0"][..], "group-commit-max"),
+            (
+                &["durable", "--group-commit-max", "0"][..],
+                "group-commit-max",
+            ),
         ] {
             match parse(args).unwrap().validate() {
                 Err(Error::Option { option: o, .. }) => assert_eq!(o, option, "{args:?}"),
@@ -762,7 +785,11 @@ mod tests {
             reports.push(r);
         }
         write_versus_svgs(&dir, &reports).unwrap();
-        for f in ["broker-throughput.svg", "broker-idle.svg", "broker-latency.svg"] {
+        for f in [
+            "broker-throughput.svg",
+            "broker-idle.svg",
+            "broker-latency.svg",
+        ] {
             let svg = std::fs::read_to_string(dir.join(f)).unwrap();
             assert!(svg.contains(">gsmq<") && svg.contains(">mosquitto<"), "{f}");
         }

@@ -44,7 +44,8 @@ pub fn clock_ticks_per_s() -> u64 {
 /// Converts clock ticks to a duration.
 pub fn ticks_to_duration(ticks: u64, per_s: u64) -> Duration {
     let per_s = per_s.max(1);
-    Duration::from_secs(ticks / per_s) + Duration::from_nanos((ticks % per_s) * 1_000_000_000 / per_s)
+    Duration::from_secs(ticks / per_s)
+        + Duration::from_nanos((ticks % per_s) * 1_000_000_000 / per_s)
 }
 
 /// `utime + stime` (fields 14 and 15) from the text of `/proc/<pid>/stat`.

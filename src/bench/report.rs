@@ -61,7 +61,11 @@ impl ProcReport {
         ProcReport {
             pid,
             cpu_s: cpu,
-            cpu_per_item_ms: if items == 0 { 0.0 } else { cpu * 1000.0 / items as f64 },
+            cpu_per_item_ms: if items == 0 {
+                0.0
+            } else {
+                cpu * 1000.0 / items as f64
+            },
             rss_start_kib: start.rss_kib,
             rss_end_kib: end.rss_kib,
             rss_peak_kib: end.rss_peak_kib,
@@ -159,13 +163,28 @@ impl Report {
     /// Human-readable, a few lines.
     pub fn text(&self) -> String {
         let mut s = String::new();
-        let settings: Vec<String> = self.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let _ = writeln!(s, "{} on {} ({})", self.scenario, self.target, settings.join(", "));
+        let settings: Vec<String> = self
+            .settings
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "{} on {} ({})",
+            self.scenario,
+            self.target,
+            settings.join(", ")
+        );
         if self.requested > 0 {
             let _ = writeln!(
                 s,
                 "  requested {}, completed {}, failed {}, missing {} in {:.2} s: {:.1}/s",
-                self.requested, self.completed, self.failed, self.missing, self.elapsed_s, self.throughput_per_s
+                self.requested,
+                self.completed,
+                self.failed,
+                self.missing,
+                self.elapsed_s,
+                self.throughput_per_s
             );
         }
         for (reason, n) in &self.failures {
@@ -227,7 +246,9 @@ mod tests {
         r.counts(100, 90, 4, Duration::from_secs(2));
         assert_eq!(r.missing, 6);
         assert_eq!(r.throughput_per_s, 45.0);
-        assert!(r.text().contains("requested 100, completed 90, failed 4, missing 6"));
+        assert!(r
+            .text()
+            .contains("requested 100, completed 90, failed 4, missing 6"));
     }
 
     #[test]

@@ -46,7 +46,10 @@ impl SimNetwork {
     pub async fn spawn(exe: &Path, n: usize, submit_ms: u64) -> Result<SimNetwork> {
         let dir = target::fresh_dir("simnet")?;
         let links: Vec<PathBuf> = (0..n).map(|i| dir.join(format!("tty{i}"))).collect();
-        let mut text = format!("control = \"{}\"\nseed = 1\n", dir.join("ctl.sock").display());
+        let mut text = format!(
+            "control = \"{}\"\nseed = 1\n",
+            dir.join("ctl.sock").display()
+        );
         for (i, l) in links.iter().enumerate() {
             text.push_str(&format!(
                 "[[modem]]\nname = \"s{i}\"\npersonality = \"generic\"\nlink = \"{}\"\n\
@@ -146,7 +149,10 @@ async fn queue_to_submit(
     for i in 0..modems {
         for (text, at) in net.sent_log(i).await? {
             if let Some(q) = queued.get(&text) {
-                let d = (at - *q).to_std().unwrap_or_default().saturating_sub(submit);
+                let d = (at - *q)
+                    .to_std()
+                    .unwrap_or_default()
+                    .saturating_sub(submit);
                 t.record("queue_to_submit", d);
             }
         }
@@ -175,13 +181,20 @@ fn finish_report(
     rss_peak_kib: u64,
 ) {
     r.counts(args.count, done, 0, elapsed);
-    let per_min_per_modem = done as f64 / elapsed.as_secs_f64().max(1e-9) * 60.0 / args.modems as f64;
-    r.settings
-        .insert("msgs_per_min_per_modem".into(), format!("{per_min_per_modem:.1}"));
+    let per_min_per_modem =
+        done as f64 / elapsed.as_secs_f64().max(1e-9) * 60.0 / args.modems as f64;
+    r.settings.insert(
+        "msgs_per_min_per_modem".into(),
+        format!("{per_min_per_modem:.1}"),
+    );
     r.process = Some(ProcReport {
         pid: 0,
         cpu_s: cpu.as_secs_f64(),
-        cpu_per_item_ms: if done == 0 { 0.0 } else { cpu.as_secs_f64() * 1000.0 / done as f64 },
+        cpu_per_item_ms: if done == 0 {
+            0.0
+        } else {
+            cpu.as_secs_f64() * 1000.0 / done as f64
+        },
         rss_start_kib: 0,
         rss_end_kib: 0,
         rss_peak_kib,
@@ -236,7 +249,14 @@ pub async fn run_gsmq(args: &BenchArgs, exe: &Path) -> Result<Report> {
     let mut r = Report::new("smsd", "gsmq")
         .setting("modems", args.modems)
         .setting("sim_timing", &args.sim_timing);
-    finish_report(&mut r, args, done, elapsed, after.cpu - before.cpu, after.rss_peak_kib);
+    finish_report(
+        &mut r,
+        args,
+        done,
+        elapsed,
+        after.cpu - before.cpu,
+        after.rss_peak_kib,
+    );
     r.latency
         .push(queue_to_submit(&net, args.modems, &queued, Duration::from_millis(submit)).await?);
     Ok(r)
@@ -336,7 +356,10 @@ pub async fn run_gammu(args: &BenchArgs, exe: &Path, gammu_smsd: &Path) -> Resul
         std::fs::write(&tmp, &text)?;
         queued.insert(text, Utc::now());
         // Renamed into place so gammu-smsd never reads a half-written file.
-        std::fs::rename(&tmp, outboxes[m].join(format!("OUTA_{}_{k}.txt", load::RECIPIENT)))?;
+        std::fs::rename(
+            &tmp,
+            outboxes[m].join(format!("OUTA_{}_{k}.txt", load::RECIPIENT)),
+        )?;
     }
     let count_sent = || {
         sentboxes

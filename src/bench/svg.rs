@@ -70,8 +70,16 @@ pub fn bar_chart(title: &str, unit: &str, groups: &[Group]) -> String {
     let mut lx = 10.0;
     for (i, name) in series.iter().enumerate() {
         let c = PALETTE[i % PALETTE.len()];
-        let _ = writeln!(s, r#"<rect x="{lx}" y="32" width="12" height="12" fill="{c}"/>"#);
-        let _ = writeln!(s, r#"<text x="{}" y="43">{}</text>"#, lx + 16.0, escape(name));
+        let _ = writeln!(
+            s,
+            r#"<rect x="{lx}" y="32" width="12" height="12" fill="{c}"/>"#
+        );
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="43">{}</text>"#,
+            lx + 16.0,
+            escape(name)
+        );
         lx += 30.0 + 7.0 * name.len() as f64;
     }
     let mut y = 60.0;

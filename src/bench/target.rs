@@ -41,7 +41,8 @@ pub fn modem(i: usize) -> String {
 pub fn cheap_hash(password: &str) -> Result<String> {
     let params = argon2::Params::new(8, 1, 1, None).map_err(|e| Error::Config(e.to_string()))?;
     let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"gsmq-bench-salt!").map_err(|e| Error::Config(e.to_string()))?;
+    let salt =
+        SaltString::encode_b64(b"gsmq-bench-salt!").map_err(|e| Error::Config(e.to_string()))?;
     a.hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| Error::Config(e.to_string()))
@@ -202,7 +203,10 @@ impl GsmqDaemon {
         let (mut ready, mut addr) = (false, None);
         while !(ready && addr.is_some()) {
             if let Some(status) = self.child.try_wait()? {
-                return Err(Error::DaemonExited(format!("{status}; log: {}", self.log_tail())));
+                return Err(Error::DaemonExited(format!(
+                    "{status}; log: {}",
+                    self.log_tail()
+                )));
             }
             if Instant::now() > deadline {
                 return Err(Error::NotReady {
@@ -210,7 +214,9 @@ impl GsmqDaemon {
                     waited: READY_WITHIN,
                 });
             }
-            let n = match tokio::time::timeout(Duration::from_millis(100), notify.recv(&mut buf)).await {
+            let n = match tokio::time::timeout(Duration::from_millis(100), notify.recv(&mut buf))
+                .await
+            {
                 Ok(r) => r?,
                 Err(_) => continue,
             };
