@@ -120,3 +120,33 @@ async fn idle_connections_are_held_open_and_measured() {
     assert_eq!(i.connections, 20);
     assert!(i.rss_before_kib > 0 && i.rss_after_kib > 0, "{i:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sms_pipeline_is_measured_on_gsmq_and_on_gammu_smsd() {
+    assert!(
+        std::path::Path::new("/usr/bin/gammu-smsd").exists(),
+        "gammu-smsd is not installed; this comparison needs it: `apt-get install gammu-smsd`"
+    );
+    let a = args(&[
+        "smsd",
+        "--modems",
+        "2",
+        "--sim-timing",
+        "fixed:20",
+        "--count",
+        "8",
+    ]);
+    let reports = bench::run(&a).await.unwrap();
+    let targets: Vec<&str> = reports.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(targets, ["gsmq", "gammu-smsd"]);
+    for r in &reports {
+        assert_eq!(r.completed, 8, "{}", r.text());
+        assert_eq!(
+            r.latency("queue_to_submit").unwrap().count,
+            8,
+            "{}",
+            r.text()
+        );
+        assert!(r.settings.contains_key("msgs_per_min_per_modem"));
+    }
+}

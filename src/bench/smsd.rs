@@ -177,8 +177,9 @@ fn finish_report(
     args: &BenchArgs,
     done: u64,
     elapsed: Duration,
-    cpu: Duration,
-    rss_peak_kib: u64,
+    pid: u32,
+    before: ProcSample,
+    after: ProcSample,
 ) {
     r.counts(args.count, done, 0, elapsed);
     let per_min_per_modem =
@@ -187,18 +188,7 @@ fn finish_report(
         "msgs_per_min_per_modem".into(),
         format!("{per_min_per_modem:.1}"),
     );
-    r.process = Some(ProcReport {
-        pid: 0,
-        cpu_s: cpu.as_secs_f64(),
-        cpu_per_item_ms: if done == 0 {
-            0.0
-        } else {
-            cpu.as_secs_f64() * 1000.0 / done as f64
-        },
-        rss_start_kib: 0,
-        rss_end_kib: 0,
-        rss_peak_kib,
-    });
+    r.process = Some(ProcReport::between(pid, before, after, done));
 }
 
 /// The gsmq side.
@@ -233,7 +223,11 @@ pub async fn run_gsmq(args: &BenchArgs, exe: &Path) -> Result<Report> {
     let before = proc::sample(d.pid())?;
     let start = Instant::now();
     let mut queued = HashMap::new();
+    let mut gate = pacing(args);
     for k in 0..args.count {
+        if let Some(g) = &mut gate {
+            g.ready().await;
+        }
         let text = format!("bench q{k}");
         let body = serde_json::json!({"id": format!("q{k}"), "to": load::RECIPIENT,
             "text": text, "report": false});
@@ -249,17 +243,16 @@ pub async fn run_gsmq(args: &BenchArgs, exe: &Path) -> Result<Report> {
     let mut r = Report::new("smsd", "gsmq")
         .setting("modems", args.modems)
         .setting("sim_timing", &args.sim_timing);
-    finish_report(
-        &mut r,
-        args,
-        done,
-        elapsed,
-        after.cpu - before.cpu,
-        after.rss_peak_kib,
-    );
+    finish_report(&mut r, args, done, elapsed, d.pid(), before, after);
     r.latency
         .push(queue_to_submit(&net, args.modems, &queued, Duration::from_millis(submit)).await?);
     Ok(r)
+}
+
+/// With `--rate`, messages are queued at that rate (queue → `^Z` without
+/// a backlog); without, all at once (throughput).
+fn pacing(args: &BenchArgs) -> Option<load::Gate> {
+    (args.rate > 0.0).then(|| load::Gate::new(load::Pace::Rate(args.rate)))
 }
 
 /// Polls `count()` until it reaches `args.count` or stalls for `stall_s`.
@@ -335,21 +328,26 @@ pub async fn run_gammu(args: &BenchArgs, exe: &Path, gammu_smsd: &Path) -> Resul
         }
     }
     let pids: Vec<u32> = children.iter().map(|c| c.0.id()).collect();
-    let sample_all = |pids: &[u32]| -> Result<(Duration, u64)> {
-        let mut cpu = Duration::ZERO;
-        let mut peak = 0;
+    // The gammu-smsd processes together (CPU and RSS summed).
+    let sample_all = |pids: &[u32]| -> Result<ProcSample> {
+        let mut sum = ProcSample::default();
         for p in pids {
-            let s: ProcSample = proc::sample(*p)?;
-            cpu += s.cpu;
-            peak += s.rss_peak_kib;
+            let s = proc::sample(*p)?;
+            sum.cpu += s.cpu;
+            sum.rss_kib += s.rss_kib;
+            sum.rss_peak_kib += s.rss_peak_kib;
         }
-        Ok((cpu, peak))
+        Ok(sum)
     };
-    let (cpu0, _) = sample_all(&pids)?;
+    let before = sample_all(&pids)?;
     let start = Instant::now();
     let mut queued = HashMap::new();
     let n = args.modems.max(1);
+    let mut gate = pacing(args);
     for k in 0..args.count {
+        if let Some(g) = &mut gate {
+            g.ready().await;
+        }
         let text = format!("bench g{k}");
         let m = k as usize % n;
         let tmp = outboxes[m].join(format!(".tmp{k}"));
@@ -369,11 +367,11 @@ pub async fn run_gammu(args: &BenchArgs, exe: &Path, gammu_smsd: &Path) -> Resul
     };
     let done = wait_count(count_sent, args).await;
     let elapsed = start.elapsed();
-    let (cpu1, peak) = sample_all(&pids)?;
+    let after = sample_all(&pids)?;
     let mut r = Report::new("smsd", "gammu-smsd")
         .setting("modems", args.modems)
         .setting("sim_timing", &args.sim_timing);
-    finish_report(&mut r, args, done, elapsed, cpu1 - cpu0, peak);
+    finish_report(&mut r, args, done, elapsed, pids[0], before, after);
     r.latency
         .push(queue_to_submit(&net, args.modems, &queued, Duration::from_millis(submit)).await?);
     drop(children);
