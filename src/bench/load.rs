@@ -495,21 +495,17 @@ fn on_api_publish(
         }
         return;
     }
-    match v["state"].as_str().unwrap_or_default() {
+    let completed = match v["state"].as_str().unwrap_or_default() {
         "sent" => {
             t.stage("sent", id);
+            false
         }
-        "delivered" => {
-            if t.finish("delivered", id) {
-                Gate::release(window, pace);
-            }
-        }
-        s @ ("failed" | "expired" | "cancelled") => {
-            if t.fail(id, s) {
-                Gate::release(window, pace);
-            }
-        }
-        _ => {}
+        "delivered" => t.finish("delivered", id),
+        s @ ("failed" | "expired" | "cancelled") => t.fail(id, s),
+        _ => false,
+    };
+    if completed {
+        Gate::release(window, pace);
     }
 }
 
