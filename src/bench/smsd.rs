@@ -296,7 +296,7 @@ pub async fn run_gammu(args: &BenchArgs, exe: &Path, gammu_smsd: &Path) -> Resul
                  OutboxFormat = standard\nTransmitFormat = 7bit\nDeliveryReport = no\n\
                  CheckSecurity = 0\nCheckBattery = 0\nCheckSignal = 0\nCheckNetwork = 0\n\
                  StatusFrequency = 0\nHardResetFrequency = 0\nResetFrequency = 0\n\
-                 ReceiveFrequency = 3600\nLoopSleep = 0\nCommTimeout = 1\nSendTimeout = 30\n\
+                 ReceiveFrequency = 3600\nCommTimeout = 1\nSendTimeout = 30\n\
                  PhoneID = m{i}\n",
                 link = link.display(),
                 b = base.display()
