@@ -7,12 +7,12 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::proc::ProcSample;
 
 /// Percentiles of one latency kind, in milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
     pub kind: String,
     pub count: u64,
@@ -42,7 +42,7 @@ impl Latency {
 }
 
 /// CPU and memory of the process under test over a run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProcReport {
     pub pid: u32,
     /// CPU seconds (user + system) spent during the run.
@@ -74,7 +74,7 @@ impl ProcReport {
 }
 
 /// Memory held by idle connections.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdleReport {
     pub connections: usize,
     pub rss_before_kib: u64,
@@ -96,7 +96,7 @@ impl IdleReport {
 }
 
 /// One measured run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub scenario: String,
     /// `gsmq` or `mosquitto`.
