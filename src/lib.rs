@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod at;
+pub mod bench;
 pub mod bridge;
 pub mod broker;
 pub mod cli;

@@ -52,6 +52,9 @@ pub enum Command {
     },
     /// Send an SMS through a running gateway's MQTT API and follow it.
     Send(Box<send::SendArgs>),
+    /// End-to-end load against the daemon with simulated modems (or against
+    /// mosquitto); see docs/benchmarks.md.
+    Bench(Box<crate::bench::BenchArgs>),
 }
 
 impl Cli {
@@ -66,6 +69,7 @@ impl Cli {
             Command::Sim(args) => sim::run_sim(args),
             Command::Send(args) => send::run(*args),
             Command::Mms(args) => mms::run(args),
+            Command::Bench(args) => Ok(crate::bench::main(*args)?),
         }
     }
 }
