@@ -860,7 +860,10 @@ mod tests {
     #[test]
     fn the_modem_mms_transport_needs_an_apn_and_splits_the_proxy() {
         let base = "[broker]\nlisten = \"127.0.0.1:1883\"\n[storage]\npath = \"x\"\n[mms]\nmmsc_url = \"http://m/mms\"\n";
-        assert_eq!(parse(base).unwrap().mms.unwrap().transport, MmsTransport::Mm1);
+        assert_eq!(
+            parse(base).unwrap().mms.unwrap().transport,
+            MmsTransport::Mm1
+        );
         let err = parse(&format!("{base}transport = \"modem\"\n"))
             .unwrap_err()
             .to_string();

@@ -194,7 +194,8 @@ async fn picture_and_sms_through(personality: &str) {
         "text": "Greetings from the beach",
         "attachments": [{"content_type": "image/jpeg", "name": "beach.jpg", "data_base64": b64(&jpeg)}],
     });
-    let sms = json!({"id": "sms-1", "to": OTHER_NUMBER, "modem": "vendor", "text": "meanwhile, an SMS"});
+    let sms =
+        json!({"id": "sms-1", "to": OTHER_NUMBER, "modem": "vendor", "text": "meanwhile, an SMS"});
     alice.publish("gsmq/alice/mms/send", mms.to_string()).await;
     alice.publish("gsmq/alice/sms/send", sms.to_string()).await;
     for _ in 0..2 {
@@ -208,6 +209,8 @@ async fn picture_and_sms_through(personality: &str) {
     assert_eq!(sent["state"], "sent", "{sent}");
     assert_eq!(sent["id"], "pic-1");
     assert_eq!(sent["to"], json!(["+4917012345678"]));
+    // Sent by the modem, not over MM1: the completion URC names no Message-ID.
+    assert_eq!(sent["mmsc_message_id"], Value::Null, "{sent}");
 
     let subs = fake.submissions();
     assert_eq!(subs.len(), 1, "submitted exactly once");

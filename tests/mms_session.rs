@@ -121,10 +121,7 @@ impl Rig {
             self.now = self.now.max(t);
             self.session.handle_input(self.now, Input::Tick);
         }
-        panic!(
-            "never reached the condition; lines: {:?}",
-            self.modem.lines
-        );
+        panic!("never reached the condition; lines: {:?}", self.modem.lines);
     }
 
     fn mms_done(&self) -> Vec<MmsAtOutcome> {
@@ -161,10 +158,17 @@ fn flow() -> Box<MmsFlow> {
 /// Hands the MMS over and runs until the send command was answered `OK`.
 fn submitted() -> Rig {
     let mut rig = Rig::ready();
-    rig.input(Input::Mms { id: 7, flow: flow() });
+    rig.input(Input::Mms {
+        id: 7,
+        flow: flow(),
+    });
     // The scripted modem answers at once: the flow runs up to its URC wait.
     rig.run_until(|s| s.wants_part());
-    let first = rig.modem.lines.iter().position(|l| l.starts_with("AT+CMMSCURL"));
+    let first = rig
+        .modem
+        .lines
+        .iter()
+        .position(|l| l.starts_with("AT+CMMSCURL"));
     let mms: Vec<&str> = rig.modem.lines[first.expect("MMS commands")..]
         .iter()
         .map(String::as_str)
@@ -180,7 +184,10 @@ fn submitted() -> Rig {
             "AT+CMMSSEND",
         ]
     );
-    assert_eq!(rig.modem.lines.last().map(String::as_str), Some("AT+CMMSSEND"));
+    assert_eq!(
+        rig.modem.lines.last().map(String::as_str),
+        Some("AT+CMMSSEND")
+    );
     assert!(rig.mms_done().is_empty(), "the OK is not the outcome");
     rig
 }
@@ -196,14 +203,16 @@ fn an_sms_goes_out_while_the_mms_waits_for_its_completion_urc_which_decides_sent
     }));
     assert!(
         rig.events
-            .iter()
-            .any(|e| *e == SessionEvent::PartSent { part_id: 11, mr: 7 }),
+            .contains(&SessionEvent::PartSent { part_id: 11, mr: 7 }),
         "{:?}",
         rig.events
     );
     rig.input(Input::Received(b"\r\n+CMMSSEND: 0\r\n"));
     assert_eq!(rig.mms_done(), vec![MmsAtOutcome::Accepted]);
-    assert_eq!(rig.modem.lines.last().map(String::as_str), Some("AT+CMMSEDIT=0"));
+    assert_eq!(
+        rig.modem.lines.last().map(String::as_str),
+        Some("AT+CMMSEDIT=0")
+    );
     assert!(rig.session.wants_mms());
 }
 
@@ -232,12 +241,21 @@ fn no_completion_urc_in_time_leaves_the_mms_unknown_and_frees_the_modem() {
 #[test]
 fn an_mms_handed_to_a_closed_session_ends_at_once_not_sent() {
     let mut s = Session::new(SessionConfig::new("m1"), Instant::now());
-    s.handle_input(Instant::now(), Input::Mms { id: 3, flow: flow() });
+    s.handle_input(
+        Instant::now(),
+        Input::Mms {
+            id: 3,
+            flow: flow(),
+        },
+    );
     let mut done = None;
     while let Output::Event(e) = s.poll_output() {
         if let SessionEvent::MmsDone { id: 3, outcome } = e {
             done = Some(outcome);
         }
     }
-    assert!(matches!(done, Some(MmsAtOutcome::NotSent { .. })), "{done:?}");
+    assert!(
+        matches!(done, Some(MmsAtOutcome::NotSent { .. })),
+        "{done:?}"
+    );
 }

@@ -347,16 +347,28 @@ mod tests {
             MmsResult::Failed { .. }
         ));
         // Unknown: never re-sent, unless retry_unknown, and then once.
-        assert!(matches!(mms_result(unknown(), 1, false, now), MmsResult::Unknown { .. }));
-        assert!(matches!(mms_result(unknown(), 1, true, now), MmsResult::Retry { .. }));
-        assert!(matches!(mms_result(unknown(), 2, true, now), MmsResult::Unknown { .. }));
+        assert!(matches!(
+            mms_result(unknown(), 1, false, now),
+            MmsResult::Unknown { .. }
+        ));
+        assert!(matches!(
+            mms_result(unknown(), 1, true, now),
+            MmsResult::Retry { .. }
+        ));
+        assert!(matches!(
+            mms_result(unknown(), 2, true, now),
+            MmsResult::Unknown { .. }
+        ));
         // Nothing left the modem: retried later, until the attempts run out.
         match mms_result(not_sent(), 1, false, now) {
             MmsResult::Retry { at, .. } => assert!(at > now),
             other => panic!("{other:?}"),
         }
         let last = crate::mmsc::worker::SEND_ATTEMPTS_MAX;
-        assert!(matches!(mms_result(not_sent(), last, false, now), MmsResult::Failed { .. }));
+        assert!(matches!(
+            mms_result(not_sent(), last, false, now),
+            MmsResult::Failed { .. }
+        ));
     }
 
     #[test]

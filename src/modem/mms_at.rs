@@ -312,7 +312,10 @@ impl MmsFlow {
     /// The link went away (port closed, modem reset): ends the flow now.
     /// `Unknown` once the send command may have gone out, else `NotSent`.
     pub fn abort(&mut self, reason: &str) -> MmsAtOutcome {
-        let submitting = self.current.as_ref().is_some_and(|s| s.role == Role::Submit);
+        let submitting = self
+            .current
+            .as_ref()
+            .is_some_and(|s| s.role == Role::Submit);
         let outcome = match self.outcome.take() {
             Some(o) => o,
             None if self.awaiting_completion() || submitting => MmsAtOutcome::Unknown {

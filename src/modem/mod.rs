@@ -192,10 +192,7 @@ pub trait Backend: Send + Sync + 'static {
     }
     /// Leases the next MMS `modem` should send through its own MMS client
     /// (`[mms] transport = "modem"`), or `None` (the default: MMS go over MM1).
-    fn lease_mms<'a>(
-        &'a self,
-        _modem: &'a str,
-    ) -> BoxFuture<'a, Result<Option<mms_at::MmsLease>>> {
+    fn lease_mms<'a>(&'a self, _modem: &'a str) -> BoxFuture<'a, Result<Option<mms_at::MmsLease>>> {
         Box::pin(async { Ok(None) })
     }
     /// Records how a leased MMS ended (`attempts` as in the lease).

@@ -439,7 +439,10 @@ impl Session {
             && !self.sweep_due
             && self.sweeps.is_empty()
             && self.ussd_queue.is_empty()
-            && self.mms.as_ref().is_none_or(|(_, f)| f.awaiting_completion())
+            && self
+                .mms
+                .as_ref()
+                .is_none_or(|(_, f)| f.awaiting_completion())
             && self.wait_until.is_none_or(|t| t <= self.now)
     }
 
