@@ -3,7 +3,8 @@
 //! (`AT+CMMS*`) or Quectel EC25 (`AT+QMMS*`) next to a generic modem that
 //! has no MMS flow. A picture MMS sent over MQTT must be sent by the vendor
 //! modem, reach the fake MMSC byte for byte and end `sent`; an SMS sent at
-//! the same time through the same modem must still arrive.
+//! the same time through the same modem must still arrive. An MMS the MMSC
+//! refuses ends `failed` with the modem's report and is not sent again.
 
 mod api_support;
 
@@ -14,7 +15,7 @@ use api_support::hash;
 use base64::Engine as _;
 use gsmq::config::Config;
 use gsmq::gateway::Gateway;
-use gsmq::mmsc::fake::{FakeMmsc, FakeOptions};
+use gsmq::mmsc::fake::{Behaviour, FakeMmsc, FakeOptions};
 use gsmq::modem::ModemStatus;
 use serde_json::{json, Value};
 
@@ -239,4 +240,37 @@ async fn a_sim7600_sends_a_picture_mms_from_mqtt_to_the_mmsc_while_an_sms_still_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ec25_sends_a_picture_mms_from_mqtt_to_the_mmsc_while_an_sms_still_arrives() {
     picture_and_sms_through("ec25").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mms_the_mmsc_refuses_through_an_ec25_ends_failed_with_the_modem_report() {
+    let fake = FakeMmsc::start(FakeOptions::default()).await.expect("fake");
+    fake.set_behaviour(Behaviour::Reject(gsmq::mms::response::ERROR_SERVICE_DENIED));
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start(dir.path(), "ec25", &fake.url()).await;
+    let mut alice = Client::connect(
+        gw.mqtt_addr(),
+        "alice",
+        &["gsmq/alice/reply", "gsmq/alice/mms/status"],
+    )
+    .await;
+    let mms = json!({"id": "no-1", "to": "+4917012345678", "text": "refused"});
+    alice.publish("gsmq/alice/mms/send", mms.to_string()).await;
+    let reply = alice.json_on("gsmq/alice/reply").await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    let message_id = reply["message_id"].as_i64().expect("message_id");
+    assert_eq!(
+        alice.json_on("gsmq/alice/mms/status").await["state"],
+        "queued"
+    );
+    let failed = alice.json_on("gsmq/alice/mms/status").await;
+    assert_eq!(failed["state"], "failed", "{failed}");
+    let reason = failed["reason"].as_str().expect("reason");
+    assert!(reason.contains("+QMMSEND"), "{reason}");
+    // Not leased again: still failed a while later, nothing stored.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let m = gw.store().mms(message_id).await.unwrap().expect("stored");
+    assert_eq!(m.state.as_str(), "failed");
+    assert!(fake.submissions().is_empty());
+    gw.shutdown().await;
 }
