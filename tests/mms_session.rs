@@ -16,6 +16,8 @@ struct Modem {
     /// Command lines seen, in order.
     lines: Vec<String>,
     pending: String,
+    /// `AT+CMGS` gets no answer at all.
+    silent_cmgs: bool,
 }
 
 impl Modem {
@@ -24,6 +26,7 @@ impl Modem {
             uploading: false,
             lines: Vec::new(),
             pending: String::new(),
+            silent_cmgs: false,
         }
     }
 
@@ -58,6 +61,7 @@ impl Modem {
             "AT+CPIN?" => format!("\r\n+CPIN: READY\r\n{ok}"),
             "AT+CGMM" => format!("\r\nSIMCOM_SIM7600E-H\r\n{ok}"),
             "AT+CSCA?" => format!("\r\n+CSCA: \"+447785016005\",145\r\n{ok}"),
+            l if l.starts_with("AT+CMGS=") && self.silent_cmgs => String::new(),
             l if l.starts_with("AT+CMMSDOWN=") || l.starts_with("AT+CMGS=") => {
                 self.uploading = l.starts_with("AT+CMMSDOWN=");
                 "\r\n> ".into()
@@ -119,7 +123,7 @@ impl Rig {
             }
             let t = self.drain().expect("timer");
             self.now = self.now.max(t);
-            self.session.handle_input(self.now, Input::Tick);
+            self.input(Input::Tick);
         }
         panic!("never reached the condition; lines: {:?}", self.modem.lines);
     }
@@ -258,4 +262,26 @@ fn an_mms_handed_to_a_closed_session_ends_at_once_not_sent() {
         matches!(done, Some(MmsAtOutcome::NotSent { .. })),
         "{done:?}"
     );
+}
+
+#[test]
+fn an_sms_timing_out_while_the_mms_waits_for_its_urc_does_not_end_the_mms() {
+    let mut rig = submitted();
+    rig.modem.silent_cmgs = true;
+    rig.input(Input::Send(OutPart {
+        part_id: 12,
+        tpdu: vec![0x01, 0x00, 0x0B, 0x91],
+        to: "+4917012345678".into(),
+    }));
+    rig.run_until(|s| s.wants_part());
+    assert!(
+        rig.events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::PartFailed { part_id: 12, .. })),
+        "{:?}",
+        rig.events
+    );
+    assert!(rig.mms_done().is_empty(), "{:?}", rig.mms_done());
+    rig.input(Input::Received(b"\r\n+CMMSSEND: 0\r\n"));
+    assert_eq!(rig.mms_done(), vec![MmsAtOutcome::Accepted]);
 }

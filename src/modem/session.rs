@@ -630,6 +630,12 @@ impl Session {
         if let Some(part) = self.send_slot.take() {
             self.fail_part(part, FailClass::Transient, reason.to_string());
         }
+    }
+
+    /// Ends the MMS under way: the link is gone or the modem restarted.
+    /// (A command timing out alone does not: a flow waiting for its
+    /// completion URC outlives an SMS that timed out.)
+    fn abort_mms(&mut self, reason: &str) {
         if let Some((id, mut flow)) = self.mms.take() {
             let outcome = flow.abort(reason);
             self.emit(SessionEvent::MmsDone { id, outcome });
@@ -654,6 +660,7 @@ impl Session {
 
     fn on_opened(&mut self) {
         self.abort_inflight("port reopened");
+        self.abort_mms("port reopened");
         self.digester = at::Digester::new();
         self.init_started = self.now;
         self.start_sync(self.cfg.sync_attempts);
@@ -661,6 +668,7 @@ impl Session {
 
     fn on_closed(&mut self, reason: String) {
         self.abort_inflight(&format!("port closed: {reason}"));
+        self.abort_mms(&format!("port closed: {reason}"));
         if let Some((id, _)) = self.ussd_waiting.take() {
             self.emit(SessionEvent::UssdReply {
                 id,
@@ -786,6 +794,7 @@ impl Session {
 
     fn soft_reset(&mut self) {
         self.abort_inflight("modem reset");
+        self.abort_mms("modem reset");
         self.phase = Phase::Resetting;
         self.set_status(ModemStatus::Resetting);
         let cmd = at::command::cfun_reset();
@@ -968,6 +977,14 @@ impl Session {
         if let Some((_, flow)) = self.mms.as_mut() {
             if mms_line || flow.awaiting_completion() {
                 flow.handle_event(&ev, self.now);
+                // The flow's deadline moves (upload accepted): the line's
+                // own deadline stays behind it.
+                let due = flow.poll_timeout();
+                if let (Some(f), Some(t)) = (self.inflight.as_mut(), due) {
+                    if matches!(f.op, Op::Mms) {
+                        f.deadline = f.deadline.max(t + Duration::from_secs(5));
+                    }
+                }
                 // Uploads go out at once; a next command waits for the line.
                 self.drive_mms();
             }
@@ -1057,6 +1074,7 @@ impl Session {
                     // The modem restarted under us: echo, CNMI and CPMS are
                     // back to their defaults (MODEM-SPEC §4).
                     self.abort_inflight("modem restarted");
+                    self.abort_mms("modem restarted");
                     self.start_sync(self.cfg.reset_sync_attempts);
                 }
                 Phase::Resetting => {
