@@ -80,6 +80,26 @@ pub struct MmsConfig {
     /// Re-post a submission whose outcome is unknown (may duplicate the MMS).
     #[serde(default)]
     pub retry_unknown: bool,
+    /// How MMS are sent: over MM1 by the gateway (default) or by the
+    /// modems' own MMS clients (vendor AT flows, SIMCom SIM7x00/SIM5320 and
+    /// Quectel EC2x only).
+    #[serde(default)]
+    pub transport: MmsTransport,
+    /// MMS APN the modem's MMS client uses (Quectel activates a PDP
+    /// context on it); required with `transport = "modem"`.
+    #[serde(default)]
+    pub apn: Option<String>,
+}
+
+/// `[mms] transport`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MmsTransport {
+    /// The gateway posts m-send-req to the MMSC over IP (MM1).
+    #[default]
+    Mm1,
+    /// Each modem with a vendor MMS flow sends through its own MMS client.
+    Modem,
 }
 
 impl MmsConfig {
@@ -92,6 +112,29 @@ impl MmsConfig {
             max_message_bytes: defaults::mms_max_message_bytes(),
             inline_max_bytes: defaults::mms_inline_max_bytes(),
             retry_unknown: false,
+            transport: MmsTransport::Mm1,
+            apn: None,
+        }
+    }
+
+    /// The modems' MMS client settings (`transport = "modem"`): the proxy
+    /// as host and port (port 80 when none is given).
+    pub fn modem_client(&self) -> crate::modem::mms_at::MmsAtConfig {
+        let proxy = self.proxy.as_deref().map(|p| {
+            let p = p.trim_start_matches("http://").trim_end_matches('/');
+            match p.rsplit_once(':') {
+                Some((host, port)) => match port.parse::<u16>() {
+                    Ok(port) => (host.to_string(), port),
+                    Err(_) => (p.to_string(), 80),
+                },
+                None => (p.to_string(), 80),
+            }
+        });
+        crate::modem::mms_at::MmsAtConfig {
+            mmsc_url: self.mmsc_url.clone(),
+            proxy,
+            apn: self.apn.clone().unwrap_or_default(),
+            context_id: 1,
         }
     }
 
@@ -579,6 +622,15 @@ impl Config {
                     "expected at least 1024".into(),
                 ));
             }
+            if mms.transport == MmsTransport::Modem
+                && mms.apn.as_deref().is_none_or(|a| a.trim().is_empty())
+            {
+                return Err(invalid(
+                    "mms.apn".into(),
+                    "apn",
+                    "transport = \"modem\" needs the MMS APN".into(),
+                ));
+            }
         }
         if b.tls_listen.is_some() && (b.tls_cert.is_none() || b.tls_key.is_none()) {
             return Err(invalid(
@@ -803,6 +855,33 @@ mod tests {
             mms.spool_dir(&c.storage),
             PathBuf::from("/var/lib/gsmq/mms-spool")
         );
+    }
+
+    #[test]
+    fn the_modem_mms_transport_needs_an_apn_and_splits_the_proxy() {
+        let base = "[broker]\nlisten = \"127.0.0.1:1883\"\n[storage]\npath = \"x\"\n[mms]\nmmsc_url = \"http://m/mms\"\n";
+        assert_eq!(
+            parse(base).unwrap().mms.unwrap().transport,
+            MmsTransport::Mm1
+        );
+        let err = parse(&format!("{base}transport = \"modem\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mms.apn"), "{err}");
+        let err = parse(&format!("{base}transport = \"carrier-pigeon\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("transport"), "{err}");
+        let c = parse(&format!(
+            "{base}transport = \"modem\"\napn = \"mms\"\nproxy = \"http://10.0.0.172:8080\"\n"
+        ))
+        .unwrap();
+        let mms = c.mms.unwrap();
+        assert_eq!(mms.transport, MmsTransport::Modem);
+        let client = mms.modem_client();
+        assert_eq!(client.proxy, Some(("10.0.0.172".to_string(), 8080)));
+        assert_eq!(client.apn, "mms");
+        assert_eq!(client.mmsc_url, "http://m/mms");
     }
 
     #[test]

@@ -96,8 +96,24 @@ impl Gateway {
             heartbeats.clone(),
             cancel.clone(),
         ));
+        // MMS before the modems: MMS left `sending` are recovered before a
+        // runner may lease one (`[mms] transport = "modem"`).
+        if let Some(mms) = &config.mms {
+            let worker = crate::mmsc::worker::Worker::start(mms, &config.storage, store.clone())
+                .await
+                .map_err(|e| Error::Startup(format!("mms: {e}")))?;
+            tasks.spawn(worker.run(cancel.clone()));
+        }
         // Modems: one runner each, reporting to the store.
-        let modem_backend = Arc::new(StoreBackend::new(store.clone()));
+        let mut modem_backend = StoreBackend::new(store.clone());
+        if let Some(mms) = config
+            .mms
+            .as_ref()
+            .filter(|m| m.transport == crate::config::MmsTransport::Modem)
+        {
+            modem_backend = modem_backend.with_mms_at(mms.modem_client(), mms.retry_unknown);
+        }
+        let modem_backend = Arc::new(modem_backend);
         let pool = Pool::start(&config.modems, modem_backend.clone(), cancel.child_token())?;
         if let (Some(path), Some(network)) = (&config.sim.control_socket, pool.sim_network()) {
             let _ = std::fs::remove_file(path);
@@ -142,12 +158,6 @@ impl Gateway {
         });
 
         tasks.spawn(maintenance(store.clone(), cancel.clone()));
-        if let Some(mms) = &config.mms {
-            let worker = crate::mmsc::worker::Worker::start(mms, &config.storage, store.clone())
-                .await
-                .map_err(|e| Error::Startup(format!("mms: {e}")))?;
-            tasks.spawn(worker.run(cancel.clone()));
-        }
         for device in &config.devices {
             tasks.spawn(run_device_bridge(
                 device.clone(),

@@ -43,9 +43,13 @@ pub struct Worker {
     pub client: Mm1Client,
     /// Where large received parts are written.
     pub spool: PathBuf,
+    /// Send queued MMS over MM1; `false` with `[mms] transport = "modem"`
+    /// (the modem runners send them; pushes are still handled here).
+    pub send: bool,
 }
 
-fn retry_delay(attempts: u32) -> chrono::Duration {
+/// The delay before attempt `attempts + 1` of a submission that reached nothing.
+pub fn retry_delay(attempts: u32) -> chrono::Duration {
     let d = RETRY_DELAY_BASE
         .saturating_mul(1u32 << attempts.min(16))
         .min(RETRY_DELAY_MAX);
@@ -86,6 +90,7 @@ impl Worker {
             store,
             client,
             spool: cfg.spool_dir(storage),
+            send: cfg.transport == crate::config::MmsTransport::Mm1,
         })
     }
 
@@ -116,7 +121,7 @@ impl Worker {
     pub async fn pass(&self) -> store::Result<bool> {
         let mut worked = false;
         // Ask the read connection first: an idle poll costs the writer nothing.
-        if self.store.mms_due(Utc::now()).await? {
+        if self.send && self.store.mms_due(Utc::now()).await? {
             if let Some(leased) = self.store.lease_mms(Utc::now()).await? {
                 self.send(leased).await?;
                 worked = true;

@@ -1,12 +1,18 @@
 //! The gateway's [`Backend`]: the SQLite outbox/inbox behind
 //! [`crate::store::Store`]. Received PDUs are decoded with [`crate::pdu`]
 //! here, and every method returns only after the store committed.
+//!
+//! With [`StoreBackend::with_mms_at`] (`[mms] transport = "modem"`) runners
+//! lease queued MMS for their modem's own MMS client; outcomes are recorded
+//! like the MM1 task records them (an unknown outcome is never re-sent
+//! unless `retry_unknown`, and then once).
 
 use std::collections::BTreeMap;
 
 use chrono::Utc;
 use tokio::sync::watch;
 
+use super::mms_at::{MmsAtConfig, MmsAtOutcome, MmsJob, MmsLease};
 use super::{Backend, BoxFuture, Error, FailClass, ModemState, OutPart, Result, StatusReport};
 use crate::pdu;
 use crate::store::{self, ErrorClass, FailOutcome, InboundPart, Store};
@@ -23,6 +29,45 @@ pub fn error_class(class: FailClass) -> ErrorClass {
 
 fn backend_err(e: store::Error) -> Error {
     Error::Backend(e.to_string())
+}
+
+/// What the store records for a vendor flow's outcome: `Unknown` is
+/// re-queued only with `retry_unknown` and only once; `NotSent` (nothing
+/// left the modem) is retried with backoff up to
+/// [`crate::mmsc::worker::SEND_ATTEMPTS_MAX`] attempts.
+pub fn mms_result(
+    outcome: MmsAtOutcome,
+    attempts: u32,
+    retry_unknown: bool,
+    now: chrono::DateTime<Utc>,
+) -> store::MmsResult {
+    use crate::mmsc::worker::{retry_delay, SEND_ATTEMPTS_MAX};
+    match outcome {
+        MmsAtOutcome::Accepted => store::MmsResult::Sent {
+            mmsc_message_id: None,
+        },
+        MmsAtOutcome::Rejected { reason } => store::MmsResult::Failed {
+            reason: format!("refused: {reason}"),
+        },
+        MmsAtOutcome::Unknown { reason } if retry_unknown && attempts < 2 => {
+            store::MmsResult::Retry {
+                reason: format!("outcome unknown, sent again (retry_unknown): {reason}"),
+                at: now,
+            }
+        }
+        MmsAtOutcome::Unknown { reason } => store::MmsResult::Unknown {
+            reason: format!("outcome unknown, not re-sent: {reason}"),
+        },
+        MmsAtOutcome::NotSent { reason } if attempts < SEND_ATTEMPTS_MAX => {
+            store::MmsResult::Retry {
+                reason: format!("not sent by the modem: {reason}"),
+                at: now + retry_delay(attempts),
+            }
+        }
+        MmsAtOutcome::NotSent { reason } => store::MmsResult::Failed {
+            reason: format!("not sent by the modem: {reason}"),
+        },
+    }
 }
 
 /// Decodes a received SMS-DELIVER (with SMSC prefix) into the store's
@@ -62,6 +107,9 @@ pub struct StoreBackend {
     store: Store,
     changes: watch::Sender<u64>,
     states: watch::Sender<BTreeMap<String, ModemState>>,
+    /// `[mms] transport = "modem"`: the modems' MMS client settings and
+    /// `retry_unknown`.
+    mms_at: Option<(MmsAtConfig, bool)>,
 }
 
 impl StoreBackend {
@@ -70,7 +118,14 @@ impl StoreBackend {
             store,
             changes: watch::channel(0).0,
             states: watch::channel(BTreeMap::new()).0,
+            mms_at: None,
         }
+    }
+
+    /// Sends MMS through the modems' own MMS clients (vendor AT flows).
+    pub fn with_mms_at(mut self, cfg: MmsAtConfig, retry_unknown: bool) -> Self {
+        self.mms_at = Some((cfg, retry_unknown));
+        self
     }
 
     /// The store behind this backend.
@@ -190,6 +245,57 @@ impl Backend for StoreBackend {
         self.changes.subscribe()
     }
 
+    fn lease_mms<'a>(&'a self, _modem: &'a str) -> BoxFuture<'a, Result<Option<MmsLease>>> {
+        Box::pin(async move {
+            let Some((cfg, _)) = &self.mms_at else {
+                return Ok(None);
+            };
+            let now = Utc::now();
+            // The read connection first: an idle poll costs the writer nothing.
+            if !self.store.mms_due(now).await.map_err(backend_err)? {
+                return Ok(None);
+            }
+            let Some(m) = self.store.lease_mms(now).await.map_err(backend_err)? else {
+                return Ok(None);
+            };
+            match crate::mms::Pdu::decode(&m.pdu) {
+                Ok(pdu) => Ok(Some(MmsLease {
+                    mms_id: m.mms_id,
+                    attempts: m.attempts,
+                    config: cfg.clone(),
+                    job: MmsJob::from_send_req(m.to, &pdu),
+                })),
+                Err(e) => {
+                    let reason = format!("stored m-send-req is undecodable: {e}");
+                    self.store
+                        .mms_result(m.mms_id, store::MmsResult::Failed { reason }, now)
+                        .await
+                        .map_err(backend_err)?;
+                    Ok(None)
+                }
+            }
+        })
+    }
+
+    fn mms_done<'a>(
+        &'a self,
+        modem: &'a str,
+        mms_id: i64,
+        attempts: u32,
+        outcome: MmsAtOutcome,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let retry_unknown = self.mms_at.as_ref().is_some_and(|(_, r)| *r);
+            let now = Utc::now();
+            let result = mms_result(outcome, attempts, retry_unknown, now);
+            tracing::info!(modem, mms_id, ?result, "MMS submission through the modem");
+            self.store
+                .mms_result(mms_id, result, now)
+                .await
+                .map_err(backend_err)
+        })
+    }
+
     fn release_modem<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, Result<usize>> {
         Box::pin(async move {
             let moved = self.store.release_modem(modem).await.map_err(backend_err)?;
@@ -222,6 +328,47 @@ mod tests {
         assert_eq!(p.text, "Hello raspberry pi");
         assert_eq!(p.encoding, "gsm7");
         assert_eq!(p.raw_pdu, pdu);
+    }
+
+    #[test]
+    fn a_vendor_flow_outcome_is_recorded_like_an_mm1_one() {
+        use store::MmsResult;
+        let now = Utc::now();
+        let unknown = || MmsAtOutcome::Unknown { reason: "x".into() };
+        let not_sent = || MmsAtOutcome::NotSent { reason: "x".into() };
+        assert_eq!(
+            mms_result(MmsAtOutcome::Accepted, 1, false, now),
+            MmsResult::Sent {
+                mmsc_message_id: None
+            }
+        );
+        assert!(matches!(
+            mms_result(MmsAtOutcome::Rejected { reason: "e".into() }, 1, true, now),
+            MmsResult::Failed { .. }
+        ));
+        // Unknown: never re-sent, unless retry_unknown, and then once.
+        assert!(matches!(
+            mms_result(unknown(), 1, false, now),
+            MmsResult::Unknown { .. }
+        ));
+        assert!(matches!(
+            mms_result(unknown(), 1, true, now),
+            MmsResult::Retry { .. }
+        ));
+        assert!(matches!(
+            mms_result(unknown(), 2, true, now),
+            MmsResult::Unknown { .. }
+        ));
+        // Nothing left the modem: retried later, until the attempts run out.
+        match mms_result(not_sent(), 1, false, now) {
+            MmsResult::Retry { at, .. } => assert!(at > now),
+            other => panic!("{other:?}"),
+        }
+        let last = crate::mmsc::worker::SEND_ATTEMPTS_MAX;
+        assert!(matches!(
+            mms_result(not_sent(), last, false, now),
+            MmsResult::Failed { .. }
+        ));
     }
 
     #[test]

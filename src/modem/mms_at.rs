@@ -21,7 +21,10 @@
 //! - The draft and uploaded files are cleared afterwards (errors there are
 //!   ignored); every wait has a deadline.
 //!
-//! Not yet wired into `session`/`runner` (the gateway sends MMS over MM1).
+//! Wired into the gateway by `[mms] transport = "modem"`: the runner leases
+//! an [`MmsLease`] through `Backend::lease_mms` and the session drives the
+//! flow between its own commands (SMS keep flowing while the flow waits for
+//! the completion URC).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -94,6 +97,43 @@ pub struct MmsJob {
     /// Sent as a text file first.
     pub text: Option<String>,
     pub files: Vec<MmsFile>,
+}
+
+/// An MMS leased for a modem's own MMS client (`Backend::lease_mms`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MmsLease {
+    pub mms_id: i64,
+    /// Attempts including this one.
+    pub attempts: u32,
+    pub config: MmsAtConfig,
+    pub job: MmsJob,
+}
+
+impl MmsJob {
+    /// The job carrying a stored m-send-req to `to`: its subject and every
+    /// part as a file (named by its name parameter or Content-Location).
+    pub fn from_send_req(to: Vec<String>, pdu: &crate::mms::Pdu) -> MmsJob {
+        let files = pdu
+            .parts()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| MmsFile {
+                name: p
+                    .content_type
+                    .name()
+                    .or_else(|| p.content_location())
+                    .map_or_else(|| format!("part{i}"), str::to_owned),
+                content_type: p.content_type.media.clone(),
+                data: p.data.clone(),
+            })
+            .collect();
+        MmsJob {
+            to,
+            subject: pdu.subject().map(str::to_owned),
+            text: None,
+            files,
+        }
+    }
 }
 
 /// How the submission ended.
@@ -255,6 +295,42 @@ impl MmsFlow {
 
     pub fn vendor(&self) -> Vendor {
         self.vendor
+    }
+
+    /// The send command was accepted and only the completion URC is
+    /// awaited: the AT line is free for other commands meanwhile.
+    pub fn awaiting_completion(&self) -> bool {
+        matches!(self.phase, Phase::Completion { .. })
+    }
+
+    /// The next [`MmsFlow::poll_output`] would issue a command (the line
+    /// must be free).
+    pub fn needs_line(&self) -> bool {
+        self.phase == Phase::Next
+    }
+
+    /// The link went away (port closed, modem reset): ends the flow now.
+    /// `Unknown` once the send command may have gone out, else `NotSent`.
+    pub fn abort(&mut self, reason: &str) -> MmsAtOutcome {
+        let submitting = self
+            .current
+            .as_ref()
+            .is_some_and(|s| s.role == Role::Submit);
+        let outcome = match self.outcome.take() {
+            Some(o) => o,
+            None if self.awaiting_completion() || submitting => MmsAtOutcome::Unknown {
+                reason: format!("{reason} after the send command; the MMSC may have the MMS"),
+            },
+            None => MmsAtOutcome::NotSent {
+                reason: reason.to_string(),
+            },
+        };
+        self.steps.clear();
+        self.cleanup.clear();
+        self.current = None;
+        self.phase = Phase::Finished;
+        self.out.clear();
+        outcome
     }
 
     /// The next thing to do, if any. Call after `new` and after every input.

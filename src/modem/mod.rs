@@ -190,6 +190,21 @@ pub trait Backend: Send + Sync + 'static {
     fn release_modem<'a>(&'a self, _modem: &'a str) -> BoxFuture<'a, Result<usize>> {
         Box::pin(async { Ok(0) })
     }
+    /// Leases the next MMS `modem` should send through its own MMS client
+    /// (`[mms] transport = "modem"`), or `None` (the default: MMS go over MM1).
+    fn lease_mms<'a>(&'a self, _modem: &'a str) -> BoxFuture<'a, Result<Option<mms_at::MmsLease>>> {
+        Box::pin(async { Ok(None) })
+    }
+    /// Records how a leased MMS ended (`attempts` as in the lease).
+    fn mms_done<'a>(
+        &'a self,
+        _modem: &'a str,
+        _mms_id: i64,
+        _attempts: u32,
+        _outcome: mms_at::MmsAtOutcome,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 impl<B: Backend + ?Sized> Backend for Arc<B> {
@@ -222,6 +237,18 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
     }
     fn release_modem<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, Result<usize>> {
         (**self).release_modem(modem)
+    }
+    fn lease_mms<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, Result<Option<mms_at::MmsLease>>> {
+        (**self).lease_mms(modem)
+    }
+    fn mms_done<'a>(
+        &'a self,
+        modem: &'a str,
+        mms_id: i64,
+        attempts: u32,
+        outcome: mms_at::MmsAtOutcome,
+    ) -> BoxFuture<'a, Result<()>> {
+        (**self).mms_done(modem, mms_id, attempts, outcome)
     }
 }
 

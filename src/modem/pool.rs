@@ -143,6 +143,21 @@ impl Backend for Limited {
     fn release_modem<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, Result<usize>> {
         self.inner.release_modem(modem)
     }
+    fn lease_mms<'a>(
+        &'a self,
+        modem: &'a str,
+    ) -> BoxFuture<'a, Result<Option<super::mms_at::MmsLease>>> {
+        self.inner.lease_mms(modem)
+    }
+    fn mms_done<'a>(
+        &'a self,
+        modem: &'a str,
+        mms_id: i64,
+        attempts: u32,
+        outcome: super::mms_at::MmsAtOutcome,
+    ) -> BoxFuture<'a, Result<()>> {
+        self.inner.mms_done(modem, mms_id, attempts, outcome)
+    }
 }
 
 #[derive(Debug)]

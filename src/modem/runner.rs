@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::mms_at;
 use super::session::{Input, Output, Session, SessionConfig, SessionEvent};
 use super::{Backend, BoxFuture, ModemState, ModemStatus, StatusReport};
 
@@ -318,6 +319,8 @@ pub struct ModemRunner {
     ussd_pending:
         std::collections::HashMap<u64, oneshot::Sender<std::result::Result<String, String>>>,
     next_ussd: u64,
+    /// Attempt counts of the MMS handed to the session, by id.
+    mms_attempts: std::collections::HashMap<i64, u32>,
     in_flight: usize,
     /// The link reached `ready` since it was last opened.
     was_ready: bool,
@@ -355,6 +358,7 @@ impl ModemRunner {
             ussd_rx,
             ussd_pending: Default::default(),
             next_ussd: 1,
+            mms_attempts: Default::default(),
             in_flight: 0,
             was_ready: false,
         };
@@ -466,6 +470,9 @@ impl ModemRunner {
                         self.input(Input::Send(part));
                     }
                     Ok(None) => {
+                        if self.start_mms().await {
+                            continue;
+                        }
                         want_poll = false;
                         next_poll = Instant::now() + self.cfg.idle_poll;
                         self.input(Input::Idle);
@@ -506,6 +513,41 @@ impl ModemRunner {
                     self.ussd_pending.insert(id, req.reply);
                     self.input(Input::Ussd { id, code: req.code });
                 }
+            }
+        }
+    }
+
+    /// Leases a queued MMS for the modem's own MMS client and hands it to
+    /// the session, if the modem has a vendor flow and the backend sends
+    /// MMS through modems; `true` if one was handed over.
+    async fn start_mms(&mut self) -> bool {
+        if !self.session.wants_mms() {
+            return false;
+        }
+        let Some(vendor) = self
+            .session
+            .state()
+            .model
+            .as_deref()
+            .and_then(mms_at::Vendor::for_model)
+        else {
+            return false;
+        };
+        match self.backend.lease_mms(&self.name).await {
+            Ok(Some(lease)) => {
+                tracing::info!(modem = %self.name, mms_id = lease.mms_id, ?vendor, "sending an MMS through the modem");
+                let flow = mms_at::MmsFlow::new(vendor, &lease.config, &lease.job);
+                self.mms_attempts.insert(lease.mms_id, lease.attempts);
+                self.input(Input::Mms {
+                    id: lease.mms_id,
+                    flow: Box::new(flow),
+                });
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(modem = %self.name, error = %e, "lease_mms failed");
+                false
             }
         }
     }
@@ -595,6 +637,17 @@ impl ModemRunner {
             SessionEvent::UssdReply { id, result } => {
                 if let Some(tx) = self.ussd_pending.remove(&id) {
                     let _ = tx.send(result);
+                }
+            }
+            SessionEvent::MmsDone { id, outcome } => {
+                let attempts = self.mms_attempts.remove(&id).unwrap_or(1);
+                tracing::info!(modem = %self.name, mms_id = id, ?outcome, "MMS flow ended");
+                if let Err(e) = self
+                    .backend
+                    .mms_done(&self.name, id, attempts, outcome)
+                    .await
+                {
+                    tracing::error!(modem = %self.name, mms_id = id, error = %e, "recording an MMS outcome failed");
                 }
             }
             SessionEvent::Reopen { reason } => return Some(reason),

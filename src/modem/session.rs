@@ -18,11 +18,16 @@
 //!   when the port closes or the modem resets mid-send.
 //! - Health polls (`AT+CSQ`, `AT+CREG?`, `AT+COPS?`) only run while the
 //!   runner reports the outbox idle, so consecutive sends are back to back.
+//! - An MMS handed over with [`Input::Mms`] (a vendor [`MmsFlow`]) ends in
+//!   exactly one [`SessionEvent::MmsDone`]; its commands hold the line like
+//!   any other, but while it waits for the completion URC other work
+//!   (SMS, reads) goes on.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::classify::{self, FailClass};
+use super::mms_at::{self, MmsAtOutcome, MmsFlow};
 use super::parse;
 use super::{at, ModemState, ModemStatus, OutPart, Registration};
 
@@ -114,6 +119,9 @@ pub enum Input<'a> {
     CommitFailed(u64),
     /// A USSD request.
     Ussd { id: u64, code: String },
+    /// An MMS to send through the modem's own MMS client; only when
+    /// [`Session::wants_mms`] said so (otherwise it ends at once, not sent).
+    Mms { id: i64, flow: Box<MmsFlow> },
 }
 
 /// What the runner must do next.
@@ -161,6 +169,8 @@ pub enum SessionEvent {
         id: u64,
         result: std::result::Result<String, String>,
     },
+    /// The MMS of [`Input::Mms`] `id` ended.
+    MmsDone { id: i64, outcome: MmsAtOutcome },
     /// The modem does not answer: close the port and open it again.
     Reopen { reason: String },
 }
@@ -263,6 +273,8 @@ enum Op {
         id: u64,
     },
     Cfun,
+    /// A command of the MMS flow (its events go to the flow).
+    Mms,
 }
 
 #[derive(Debug)]
@@ -343,6 +355,8 @@ pub struct Session {
     idle: bool,
     next_health: Option<Instant>,
     cms500_streak: u32,
+    /// The MMS being sent and its id.
+    mms: Option<(i64, Box<MmsFlow>)>,
 }
 
 impl Session {
@@ -385,6 +399,7 @@ impl Session {
             idle: false,
             next_health: None,
             cms500_streak: 0,
+            mms: None,
         }
     }
 
@@ -405,7 +420,7 @@ impl Session {
                 _ => Activity::Initialising,
             },
             Phase::Ready => match self.inflight.as_ref().map(|f| &f.op) {
-                Some(Op::Cmgs { .. }) => Activity::Sending,
+                Some(Op::Cmgs { .. } | Op::Mms) => Activity::Sending,
                 Some(Op::Cmgr { .. }) | Some(Op::Cmgl) => Activity::Reading,
                 _ => Activity::Ready,
             },
@@ -424,7 +439,17 @@ impl Session {
             && !self.sweep_due
             && self.sweeps.is_empty()
             && self.ussd_queue.is_empty()
+            && self
+                .mms
+                .as_ref()
+                .is_none_or(|(_, f)| f.awaiting_completion())
             && self.wait_until.is_none_or(|t| t <= self.now)
+    }
+
+    /// True when an MMS may be handed over: as [`Session::wants_part`] and
+    /// no MMS under way.
+    pub fn wants_mms(&self) -> bool {
+        self.mms.is_none() && self.wants_part()
     }
 
     /// Count of garbage bytes the digester skipped.
@@ -476,6 +501,19 @@ impl Session {
                     self.ussd_queue.push_back((id, code));
                 }
             }
+            Input::Mms { id, flow } => {
+                if self.phase == Phase::Ready && self.mms.is_none() {
+                    self.idle = false;
+                    self.mms = Some((id, flow));
+                } else {
+                    self.emit(SessionEvent::MmsDone {
+                        id,
+                        outcome: MmsAtOutcome::NotSent {
+                            reason: "modem not ready".into(),
+                        },
+                    });
+                }
+            }
         }
         self.pump();
         self.publish_state();
@@ -499,6 +537,7 @@ impl Session {
         consider(self.inflight.as_ref().map(|f| f.deadline));
         consider(self.wait_until);
         consider(self.ussd_waiting.map(|(_, t)| t));
+        consider(self.mms.as_ref().and_then(|(_, f)| f.poll_timeout()));
         if self.phase == Phase::Ready {
             consider(self.sweep_retry_at);
             if self.idle {
@@ -593,6 +632,16 @@ impl Session {
         }
     }
 
+    /// Ends the MMS under way: the link is gone or the modem restarted.
+    /// (A command timing out alone does not: a flow waiting for its
+    /// completion URC outlives an SMS that timed out.)
+    fn abort_mms(&mut self, reason: &str) {
+        if let Some((id, mut flow)) = self.mms.take() {
+            let outcome = flow.abort(reason);
+            self.emit(SessionEvent::MmsDone { id, outcome });
+        }
+    }
+
     fn start_sync(&mut self, budget: u32) {
         self.mem1 = None;
         self.phase = Phase::Syncing {
@@ -611,6 +660,7 @@ impl Session {
 
     fn on_opened(&mut self) {
         self.abort_inflight("port reopened");
+        self.abort_mms("port reopened");
         self.digester = at::Digester::new();
         self.init_started = self.now;
         self.start_sync(self.cfg.sync_attempts);
@@ -618,6 +668,7 @@ impl Session {
 
     fn on_closed(&mut self, reason: String) {
         self.abort_inflight(&format!("port closed: {reason}"));
+        self.abort_mms(&format!("port closed: {reason}"));
         if let Some((id, _)) = self.ussd_waiting.take() {
             self.emit(SessionEvent::UssdReply {
                 id,
@@ -653,6 +704,18 @@ impl Session {
                     id,
                     result: Err("no +CUSD answer".into()),
                 });
+            }
+        }
+        if let Some((_, flow)) = self.mms.as_mut() {
+            if flow.poll_timeout().is_some_and(|t| self.now >= t) {
+                flow.handle_timeout(self.now);
+                // A flow command went unanswered: resync the line too.
+                if let Some(f) = self.inflight.as_mut() {
+                    if matches!(f.op, Op::Mms) && !flow.awaiting_completion() {
+                        f.deadline = self.now;
+                    }
+                }
+                self.drive_mms();
             }
         }
         if self.sweep_retry_at.is_some_and(|t| self.now >= t) {
@@ -731,6 +794,7 @@ impl Session {
 
     fn soft_reset(&mut self) {
         self.abort_inflight("modem reset");
+        self.abort_mms("modem reset");
         self.phase = Phase::Resetting;
         self.set_status(ModemStatus::Resetting);
         let cmd = at::command::cfun_reset();
@@ -769,6 +833,10 @@ impl Session {
                 let cmd = at::command::cmgd(slot.1 as u32);
                 return self.issue(cmd, Op::Cmgd { slot }, t);
             }
+        }
+        self.drive_mms();
+        if self.inflight.is_some() {
+            return;
         }
         if let Some(part) = self.send_slot.take() {
             let cmd = at::command::cmgs(part.tpdu.len());
@@ -819,6 +887,34 @@ impl Session {
         }
         if self.idle && self.next_health.is_none_or(|h| self.now >= h) {
             self.issue(at::command::csq(), Op::Health(Health::Csq), t);
+        }
+    }
+
+    /// Drains the MMS flow: writes its uploads, issues its next command if
+    /// the line is free, reports its end.
+    fn drive_mms(&mut self) {
+        loop {
+            let Some((id, flow)) = self.mms.as_mut() else {
+                return;
+            };
+            if self.inflight.is_some() && flow.needs_line() {
+                return;
+            }
+            let id = *id;
+            match flow.poll_output(self.now) {
+                None => return,
+                Some(mms_at::Output::Data(bytes)) => self.transmit(bytes),
+                Some(mms_at::Output::Command(cmd)) => {
+                    // The flow's own deadline fires first.
+                    let timeout = cmd.timeout + Duration::from_secs(5);
+                    self.issue(cmd, Op::Mms, timeout);
+                }
+                Some(mms_at::Output::Done(outcome)) => {
+                    self.mms = None;
+                    self.emit(SessionEvent::MmsDone { id, outcome });
+                    return;
+                }
+            }
         }
     }
 
@@ -877,6 +973,22 @@ impl Session {
     // ------------------------------------------------------------ events
 
     fn on_at_event(&mut self, ev: at::Event) {
+        let mms_line = matches!(self.inflight.as_ref().map(|f| &f.op), Some(Op::Mms));
+        if let Some((_, flow)) = self.mms.as_mut() {
+            if mms_line || flow.awaiting_completion() {
+                flow.handle_event(&ev, self.now);
+                // The flow's deadline moves (upload accepted): the line's
+                // own deadline stays behind it.
+                let due = flow.poll_timeout();
+                if let (Some(f), Some(t)) = (self.inflight.as_mut(), due) {
+                    if matches!(f.op, Op::Mms) {
+                        f.deadline = f.deadline.max(t + Duration::from_secs(5));
+                    }
+                }
+                // Uploads go out at once; a next command waits for the line.
+                self.drive_mms();
+            }
+        }
         match ev {
             at::Event::Echo(_) | at::Event::Garbage { .. } => {}
             at::Event::Info(line) => {
@@ -962,6 +1074,7 @@ impl Session {
                     // The modem restarted under us: echo, CNMI and CPMS are
                     // back to their defaults (MODEM-SPEC §4).
                     self.abort_inflight("modem restarted");
+                    self.abort_mms("modem restarted");
                     self.start_sync(self.cfg.reset_sync_attempts);
                 }
                 Phase::Resetting => {
@@ -1126,7 +1239,7 @@ impl Session {
                     self.sweep_retry_at = Some(self.now + Duration::from_secs(30));
                 }
             }
-            Op::Cnma => {}
+            Op::Cnma | Op::Mms => {}
             Op::Health(h) => self.on_health(h, &f.info),
             Op::Cusd { id } => {
                 if ok {

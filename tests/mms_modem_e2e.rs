@@ -1,0 +1,276 @@
+//! MMS end to end through the modems' own MMS clients (`[mms] transport =
+//! "modem"`): the whole gateway in-process with a simulated SIMCom SIM7600
+//! (`AT+CMMS*`) or Quectel EC25 (`AT+QMMS*`) next to a generic modem that
+//! has no MMS flow. A picture MMS sent over MQTT must be sent by the vendor
+//! modem, reach the fake MMSC byte for byte and end `sent`; an SMS sent at
+//! the same time through the same modem must still arrive. An MMS the MMSC
+//! refuses ends `failed` with the modem's report and is not sent again.
+
+mod api_support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use api_support::hash;
+use base64::Engine as _;
+use gsmq::config::Config;
+use gsmq::gateway::Gateway;
+use gsmq::mmsc::fake::{Behaviour, FakeMmsc, FakeOptions};
+use gsmq::modem::ModemStatus;
+use serde_json::{json, Value};
+
+const VENDOR_NUMBER: &str = "+15550000001";
+const OTHER_NUMBER: &str = "+15550000002";
+const WAIT: Duration = Duration::from_secs(30);
+
+fn config(dir: &Path, personality: &str, mmsc_url: &str) -> Config {
+    let h = hash(api_support::PASSWORD);
+    let text = format!(
+        r#"
+[broker]
+listen = "127.0.0.1:0"
+max_packet_size = 1048576
+[storage]
+path = "{dir}"
+[[user]]
+name = "alice"
+password_hash = "{h}"
+permissions = ["send"]
+[[user]]
+name = "bob"
+password_hash = "{h}"
+permissions = ["inbox"]
+[[modem]]
+name = "vendor"
+port = "sim:{personality}"
+sim_number = "{VENDOR_NUMBER}"
+sim_timing = "fast"
+[[modem]]
+name = "plain"
+port = "sim:generic"
+sim_number = "{OTHER_NUMBER}"
+sim_timing = "fast"
+[mms]
+mmsc_url = {mmsc_url:?}
+transport = "modem"
+apn = "mms"
+"#,
+        dir = dir.display()
+    );
+    Config::parse(&text, Path::new("test.toml")).expect("config")
+}
+
+async fn start(dir: &Path, personality: &str, mmsc_url: &str) -> Gateway {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let gw = Gateway::start(config(dir, personality, mmsc_url))
+        .await
+        .expect("gateway");
+    for name in ["vendor", "plain"] {
+        let mut w = gw.pool().handle(name).expect("modem").watch();
+        tokio::time::timeout(WAIT, w.wait_for(|s| s.status == ModemStatus::Ready))
+            .await
+            .unwrap_or_else(|_| panic!("{name} ready in time"))
+            .expect("modem state");
+    }
+    gw
+}
+
+/// Bytes that look like a JPEG and do not compress.
+fn picture(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).max(1);
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        out.push(x as u8);
+    }
+    out
+}
+
+/// A v3.1.1 client allowed large packets (MMS requests).
+struct Client {
+    client: rumqttc::AsyncClient,
+    seen: tokio::sync::mpsc::UnboundedReceiver<(String, Value)>,
+    held: Vec<(String, Value)>,
+}
+
+impl Client {
+    async fn connect(addr: std::net::SocketAddr, user: &str, filters: &[&str]) -> Client {
+        use rumqttc::{Event, MqttOptions, Packet, QoS};
+        let mut o = MqttOptions::new(format!("{user}-mms"), addr.ip().to_string(), addr.port());
+        o.set_credentials(user, api_support::PASSWORD);
+        o.set_max_packet_size(1 << 20, 1 << 20);
+        let (client, mut el) = rumqttc::AsyncClient::new(o, 100);
+        let (tx, seen) = tokio::sync::mpsc::unbounded_channel();
+        let (subacks, mut suback_rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            loop {
+                match el.poll().await {
+                    Ok(Event::Incoming(Packet::SubAck(a))) => {
+                        let _ = subacks.send(a);
+                    }
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        let v = serde_json::from_slice(&p.payload).expect("JSON payload");
+                        if tx.send((p.topic, v)).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => panic!("MQTT client: {e}"),
+                }
+            }
+        });
+        for f in filters {
+            client.subscribe(*f, QoS::AtLeastOnce).await.unwrap();
+            let ack = tokio::time::timeout(WAIT, suback_rx.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(
+                ack.return_codes
+                    .iter()
+                    .all(|c| !matches!(c, rumqttc::SubscribeReasonCode::Failure)),
+                "subscribe to {f} refused"
+            );
+        }
+        Client {
+            client,
+            seen,
+            held: Vec::new(),
+        }
+    }
+
+    async fn publish(&self, topic: &str, payload: String) {
+        self.client
+            .publish(topic, rumqttc::QoS::AtLeastOnce, false, payload)
+            .await
+            .unwrap();
+    }
+
+    /// The next publish on `topic`; others are kept for later calls.
+    async fn json_on(&mut self, topic: &str) -> Value {
+        if let Some(i) = self.held.iter().position(|(t, _)| t == topic) {
+            return self.held.remove(i).1;
+        }
+        loop {
+            let (t, v) = tokio::time::timeout(WAIT, self.seen.recv())
+                .await
+                .unwrap_or_else(|_| panic!("nothing on {topic} in time"))
+                .expect("client task gone");
+            if t == topic {
+                return v;
+            }
+            self.held.push((t, v));
+        }
+    }
+}
+
+fn b64(data: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// Sends a picture MMS and an SMS (pinned to the vendor modem) at once and
+/// checks both arrive, the MMS at the MMSC byte for byte.
+async fn picture_and_sms_through(personality: &str) {
+    let fake = FakeMmsc::start(FakeOptions::default()).await.expect("fake");
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start(dir.path(), personality, &fake.url()).await;
+    let mut alice = Client::connect(
+        gw.mqtt_addr(),
+        "alice",
+        &["gsmq/alice/reply", "gsmq/alice/mms/status"],
+    )
+    .await;
+    let mut bob = Client::connect(gw.mqtt_addr(), "bob", &["gsmq/inbox/sms"]).await;
+
+    let jpeg = picture(6_000, 3);
+    let mms = json!({
+        "id": "pic-1",
+        "to": "+49 170 1234 5678",
+        "subject": "Holiday",
+        "text": "Greetings from the beach",
+        "attachments": [{"content_type": "image/jpeg", "name": "beach.jpg", "data_base64": b64(&jpeg)}],
+    });
+    let sms =
+        json!({"id": "sms-1", "to": OTHER_NUMBER, "modem": "vendor", "text": "meanwhile, an SMS"});
+    alice.publish("gsmq/alice/mms/send", mms.to_string()).await;
+    alice.publish("gsmq/alice/sms/send", sms.to_string()).await;
+    for _ in 0..2 {
+        let reply = alice.json_on("gsmq/alice/reply").await;
+        assert_eq!(reply["ok"], true, "{reply}");
+    }
+
+    let queued = alice.json_on("gsmq/alice/mms/status").await;
+    assert_eq!(queued["state"], "queued", "{queued}");
+    let sent = alice.json_on("gsmq/alice/mms/status").await;
+    assert_eq!(sent["state"], "sent", "{sent}");
+    assert_eq!(sent["id"], "pic-1");
+    assert_eq!(sent["to"], json!(["+4917012345678"]));
+    // Sent by the modem, not over MM1: the completion URC names no Message-ID.
+    assert_eq!(sent["mmsc_message_id"], Value::Null, "{sent}");
+
+    let subs = fake.submissions();
+    assert_eq!(subs.len(), 1, "submitted exactly once");
+    let pdu = &subs[0].pdu;
+    assert_eq!(pdu.to(), vec!["+4917012345678"]);
+    assert_eq!(pdu.subject(), Some("Holiday"));
+    let parts = pdu.parts();
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert_eq!(parts[0].content_type.media, "text/plain");
+    assert_eq!(parts[0].data, b"Greetings from the beach");
+    assert_eq!(parts[1].content_type.media, "image/jpeg");
+    assert_eq!(parts[1].data, jpeg, "picture bytes");
+
+    let inbox = bob.json_on("gsmq/inbox/sms").await;
+    assert_eq!(inbox["text"], "meanwhile, an SMS", "{inbox}");
+    assert_eq!(inbox["from"], VENDOR_NUMBER);
+    assert_eq!(inbox["modem"], "plain");
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sim7600_sends_a_picture_mms_from_mqtt_to_the_mmsc_while_an_sms_still_arrives() {
+    picture_and_sms_through("sim7600").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ec25_sends_a_picture_mms_from_mqtt_to_the_mmsc_while_an_sms_still_arrives() {
+    picture_and_sms_through("ec25").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mms_the_mmsc_refuses_through_an_ec25_ends_failed_with_the_modem_report() {
+    let fake = FakeMmsc::start(FakeOptions::default()).await.expect("fake");
+    fake.set_behaviour(Behaviour::Reject(gsmq::mms::response::ERROR_SERVICE_DENIED));
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start(dir.path(), "ec25", &fake.url()).await;
+    let mut alice = Client::connect(
+        gw.mqtt_addr(),
+        "alice",
+        &["gsmq/alice/reply", "gsmq/alice/mms/status"],
+    )
+    .await;
+    let mms = json!({"id": "no-1", "to": "+4917012345678", "text": "refused"});
+    alice.publish("gsmq/alice/mms/send", mms.to_string()).await;
+    let reply = alice.json_on("gsmq/alice/reply").await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    let message_id = reply["message_id"].as_i64().expect("message_id");
+    assert_eq!(
+        alice.json_on("gsmq/alice/mms/status").await["state"],
+        "queued"
+    );
+    let failed = alice.json_on("gsmq/alice/mms/status").await;
+    assert_eq!(failed["state"], "failed", "{failed}");
+    let reason = failed["reason"].as_str().expect("reason");
+    assert!(reason.contains("+QMMSEND"), "{reason}");
+    // Not leased again: still failed a while later, nothing stored.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let m = gw.store().mms(message_id).await.unwrap().expect("stored");
+    assert_eq!(m.state.as_str(), "failed");
+    assert!(fake.submissions().is_empty());
+    gw.shutdown().await;
+}
