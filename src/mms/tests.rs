@@ -512,3 +512,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_empty_text_media_type_is_refused_not_accepted_and_lost_on_re_encoding() {
+    // Found by the mms_decode fuzz target: Content-Type given as the quoted
+    // empty text string (0x7F 0x00) decoded to media "", which re-encodes
+    // to bytes that no longer decode.
+    let bytes = [
+        0x8C, 0x97, 0x84, 0x7F, 0x00, 0x00, 0x00, 0x00, 0x1B, 0x1C, 0x00,
+    ];
+    let err = Pdu::decode(&bytes).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Invalid {
+                field: "Content-Type",
+                reason: "empty media type",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    crate::mms::fuzz_decode(&bytes);
+}

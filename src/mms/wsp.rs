@@ -381,6 +381,21 @@ impl<'a> Reader<'a> {
         Ok(&self.buf[start..self.pos])
     }
 
+    /// A media type given as text (Extension-media); an empty one names
+    /// nothing and could not be written back, so it is refused.
+    fn media_text(&mut self) -> Result<String> {
+        let offset = self.offset();
+        let name = self.text_string()?;
+        if name.is_empty() {
+            return Err(Error::Invalid {
+                field: "Content-Type",
+                offset,
+                reason: "empty media type",
+            });
+        }
+        Ok(normalize_media(name))
+    }
+
     /// Content-type-value (WSP §8.4.2.24).
     pub fn content_type(&mut self) -> Result<ContentType> {
         let b = self.peek()?;
@@ -390,7 +405,7 @@ impl<'a> Reader<'a> {
         }
         if b >= 32 {
             return Ok(ContentType {
-                media: normalize_media(self.text_string()?),
+                media: self.media_text()?,
                 params: Vec::new(),
             });
         }
@@ -398,7 +413,7 @@ impl<'a> Reader<'a> {
         let mut sub = self.sub(len)?;
         let b = sub.peek()?;
         let media = if (32..0x80).contains(&b) {
-            normalize_media(sub.text_string()?)
+            sub.media_text()?
         } else {
             media_string(sub.integer()?)
         };
