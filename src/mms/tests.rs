@@ -534,4 +534,11 @@ fn an_empty_text_media_type_is_refused_not_accepted_and_lost_on_re_encoding() {
         "{err:?}"
     );
     crate::mms::fuzz_decode(&bytes);
+    // The same in a `type` parameter of a general-form content type.
+    let bytes = [
+        0x8C, 0x9C, 0x84, 0x11, 0x83, 0x83, 0x83, 0x83, 0x7F, 0x00, 0x2F, 0x00, 0x83, 0x83, 0x3D,
+        0x8C, 0x2F, 0xFF, 0x8B, 0x30, 0x00,
+    ];
+    assert!(Pdu::decode(&bytes).is_err());
+    crate::mms::fuzz_decode(&bytes);
 }

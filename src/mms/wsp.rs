@@ -461,7 +461,7 @@ impl<'a> Reader<'a> {
                 // Type (multipart/related): Integer-value (1.1) or Constrained-encoding (1.2).
                 let v = self.peek()?;
                 if (32..0x80).contains(&v) {
-                    Param::Type(normalize_media(self.text_string()?))
+                    Param::Type(self.media_text()?)
                 } else {
                     Param::Type(media_string(self.integer()?))
                 }
