@@ -6,6 +6,7 @@
 //! `gsmq/inbox/mms` with every part's bytes intact, inline or spooled.
 
 mod api_support;
+mod mms_support;
 
 use std::path::Path;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use gsmq::mms::{self, ContentType, Part};
 use gsmq::mmsc::fake::{Behaviour, FakeMmsc, FakeOptions};
 use gsmq::modem::ModemStatus;
 use gsmq::pdu;
+use mms_support::Client;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -85,86 +87,6 @@ fn picture(len: usize, seed: u32) -> Vec<u8> {
     }
     out
 }
-
-/// A v3.1.1 client allowed large packets (MMS requests and inbox events).
-struct Client {
-    client: rumqttc::AsyncClient,
-    seen: tokio::sync::mpsc::UnboundedReceiver<(String, Value)>,
-    held: Vec<(String, Value)>,
-}
-
-impl Client {
-    async fn connect(addr: std::net::SocketAddr, user: &str, filters: &[String]) -> Client {
-        use rumqttc::{Event, MqttOptions, Packet, QoS};
-        let mut o = MqttOptions::new(format!("{user}-mms"), addr.ip().to_string(), addr.port());
-        o.set_credentials(user, api_support::PASSWORD);
-        o.set_max_packet_size(1 << 20, 1 << 20);
-        let (client, mut el) = rumqttc::AsyncClient::new(o, 100);
-        let (tx, seen) = tokio::sync::mpsc::unbounded_channel();
-        let (subacks, mut suback_rx) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            loop {
-                match el.poll().await {
-                    Ok(Event::Incoming(Packet::SubAck(a))) => {
-                        let _ = subacks.send(a);
-                    }
-                    Ok(Event::Incoming(Packet::Publish(p))) => {
-                        let v = serde_json::from_slice(&p.payload).expect("JSON payload");
-                        if tx.send((p.topic, v)).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => panic!("MQTT client: {e}"),
-                }
-            }
-        });
-        for f in filters {
-            client.subscribe(f, QoS::AtLeastOnce).await.unwrap();
-            let ack = tokio::time::timeout(WAIT, suback_rx.recv())
-                .await
-                .unwrap()
-                .unwrap();
-            assert!(
-                ack.return_codes
-                    .iter()
-                    .all(|c| !matches!(c, rumqttc::SubscribeReasonCode::Failure)),
-                "subscribe to {f} refused"
-            );
-        }
-        Client {
-            client,
-            seen,
-            held: Vec::new(),
-        }
-    }
-
-    async fn publish(&self, topic: &str, payload: String) {
-        self.client
-            .publish(topic, rumqttc::QoS::AtLeastOnce, false, payload)
-            .await
-            .unwrap();
-    }
-
-    /// The next publish on `topic`; others are kept for later calls.
-    async fn json_on(&mut self, topic: &str) -> Value {
-        if let Some(i) = self.held.iter().position(|(t, _)| t == topic) {
-            return self.held.remove(i).1;
-        }
-        loop {
-            let (t, v) = tokio::time::timeout(WAIT, self.seen.recv())
-                .await
-                .unwrap_or_else(|_| panic!("nothing on {topic} in time"))
-                .expect("client task gone");
-            if t == topic {
-                return v;
-            }
-            self.held.push((t, v));
-        }
-    }
-}
-
-const WAIT: Duration = Duration::from_secs(15);
 
 fn b64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
@@ -405,7 +327,7 @@ async fn a_submission_with_an_unknown_outcome_is_reported_and_not_sent_again() {
     let mut alice = Client::connect(
         gw.mqtt_addr(),
         "alice",
-        &["gsmq/alice/reply".into(), "gsmq/alice/mms/status".into()],
+        &["gsmq/alice/reply", "gsmq/alice/mms/status"],
     )
     .await;
     alice
