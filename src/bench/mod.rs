@@ -224,8 +224,16 @@ impl BenchArgs {
     }
 
     fn pace(&self, sources: usize) -> Pace {
+        self.pace_share(sources, self.count, self.count)
+    }
+
+    /// The pace of one of `sources` sources that together make `items` of
+    /// the run's `count` items: they get that share of `--rate` (the rate
+    /// is the total over every kind of load, as documented).
+    fn pace_share(&self, sources: usize, items: u64, count: u64) -> Pace {
         if self.rate > 0.0 {
-            Pace::Rate(self.rate / sources.max(1) as f64)
+            let share = items as f64 / count.max(1) as f64;
+            Pace::Rate(self.rate * share / sources.max(1) as f64)
         } else {
             Pace::Window(self.window)
         }
@@ -412,7 +420,7 @@ pub async fn run_gateway_scenario(
             topics,
             args.clients,
             api_count,
-            args.pace(args.clients),
+            args.pace_share(args.clients, api_count, args.count),
             goal,
             tracker.clone(),
             go.clone(),
@@ -428,7 +436,7 @@ pub async fn run_gateway_scenario(
                 &d.control_socket(),
                 d.modems(),
                 in_count,
-                args.pace(d.modems().len()),
+                args.pace_share(d.modems().len(), in_count, args.count),
                 tracker.clone(),
                 go.clone(),
             )
@@ -741,6 +749,25 @@ mod tests {
         let a = parse(&["pipeline", "--rate", "100", "--clients", "4"]).unwrap();
         match a.pace(a.clients) {
             Pace::Rate(r) => assert_eq!(r, 25.0),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_mixed_run_splits_its_total_rate_between_requests_and_inbound_sms() {
+        let a = parse(&[
+            "mixed",
+            "--rate",
+            "100",
+            "--clients",
+            "4",
+            "--count",
+            "1000",
+        ])
+        .unwrap();
+        // 500 requests over 4 clients and 500 inbound SMS over 2 modems: 50/s each kind.
+        match (a.pace_share(4, 500, a.count), a.pace_share(2, 500, a.count)) {
+            (Pace::Rate(api), Pace::Rate(inbound)) => assert_eq!((api, inbound), (12.5, 25.0)),
             other => panic!("{other:?}"),
         }
     }

@@ -84,6 +84,11 @@ pub(crate) fn open(cfg: &StorageConfig) -> Result<Opened> {
     })
 }
 
+/// Prepared statements kept per connection: more than the store uses.
+const STATEMENT_CACHE: usize = 128;
+/// The writer's page cache, as SQLite's negative KiB count.
+const WRITER_CACHE_KIB: i64 = -8192;
+
 fn open_writer(path: &Path, cfg: &StorageConfig) -> Result<Connection> {
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
@@ -96,6 +101,13 @@ fn open_writer(path: &Path, cfg: &StorageConfig) -> Result<Connection> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // Savepoint journals (one per request in a batch) stay in memory.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // A batch's dirty pages stay in memory until its commit (the default
+    // 2 MiB cache spills them to the WAL early, mid-transaction).
+    conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+    // Every hot statement is prepared once (the default cache holds 16).
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     integrity_check(&conn)?;
     schema::migrate(&mut conn)?;
     set_max_size(&conn, cfg.max_size_mb)?;

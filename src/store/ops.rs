@@ -88,34 +88,31 @@ pub(crate) fn emit(c: &Connection, kind: &EventKind, now: DateTime<Utc>) -> Resu
         EventKind::MmsInbound(m) => ("mms_inbound", serde_json::to_string(m)),
     };
     let payload = payload.map_err(|e| Error::Invalid(format!("event not serialisable: {e}")))?;
-    c.execute(
-        "INSERT INTO events (kind, payload, created_ms) VALUES (?1, ?2, ?3)",
-        params![name, payload, ms(now)],
-    )?;
+    c.prepare_cached("INSERT INTO events (kind, payload, created_ms) VALUES (?1, ?2, ?3)")?
+        .execute(params![name, payload, ms(now)])?;
     Ok(c.last_insert_rowid())
 }
 
 fn emit_message(c: &Connection, message_id: i64, now: DateTime<Utc>) -> Result<()> {
     let ev = c
-        .query_row(
+        .prepare_cached(
             "SELECT client, idem_key, recipient, state, parts_sent, parts_total, reason,
                     (SELECT modem FROM parts WHERE message_id = m.id AND modem IS NOT NULL
                      ORDER BY submit_ms DESC, seq DESC LIMIT 1)
              FROM messages m WHERE id = ?1",
-            [message_id],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, u32>(4)?,
-                    r.get::<_, u32>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                ))
-            },
-        )
+        )?
+        .query_row([message_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, u32>(4)?,
+                r.get::<_, u32>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })
         .optional()?
         .ok_or(Error::NotFound {
             what: "message",
@@ -265,7 +262,19 @@ pub(crate) fn enqueue(
         )?
         .execute(params![msg.client, key, id, now_ms])?;
     }
-    emit_message(c, id, now)?;
+    // The row was just written: the event is built from the request, not read back.
+    let event = EventKind::Message(MessageEvent {
+        message_id: id,
+        client: msg.client.clone(),
+        idempotency_key: msg.idempotency_key.clone(),
+        to: msg.to.clone(),
+        state: MessageState::Queued,
+        parts_sent: 0,
+        parts_total: msg.parts.len() as u32,
+        modem: None,
+        reason: None,
+    });
+    emit(c, &event, now)?;
     Ok(Enqueued {
         message_id: id,
         duplicate: false,

@@ -91,6 +91,48 @@ async fn one_failing_request_in_a_batch_does_not_spoil_the_others() {
 }
 
 #[tokio::test]
+async fn a_request_failing_after_its_writes_rolls_back_only_its_own_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&cfg(dir.path()), &RetryConfig::default()).unwrap();
+    // Many concurrent requests so that some share a batch with the failing one.
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            if i == 31 {
+                store
+                    .write(|c, _| {
+                        c.execute(
+                            "INSERT INTO events (kind, payload, created_ms) VALUES ('x', '{}', 0)",
+                            [],
+                        )?;
+                        Err::<(), _>(Error::Invalid("fails after writing".into()))
+                    })
+                    .await
+                    .map(|_| 0)
+            } else {
+                store.enqueue(msg(i)).await.map(|e| e.message_id)
+            }
+        }));
+    }
+    let mut ok = 0;
+    for (i, t) in tasks.into_iter().enumerate() {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(Error::Invalid(m)) => assert_eq!((i, m.as_str()), (31, "fails after writing")),
+            Err(e) => panic!("request {i}: {e}"),
+        }
+    }
+    assert_eq!(ok, 63);
+    let events = store.events_after(0, 1_000).await.unwrap();
+    assert_eq!(
+        events.len(),
+        63,
+        "the failed request's event row was rolled back"
+    );
+}
+
+#[tokio::test]
 async fn the_driver_flow_works_through_the_handle() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&cfg(dir.path()), &RetryConfig::default()).unwrap();

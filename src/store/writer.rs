@@ -1,8 +1,9 @@
 //! The single writer thread and its group commit.
 //!
-//! Guarantees: requests are drained from a bounded channel in batches of at
+//! Guarantees: requests are taken from a bounded channel in batches of at
 //! most `storage.group_commit_max`; a batch is one IMMEDIATE transaction in
-//! which every request runs in its own savepoint. Replies are sent only
+//! which every request runs in its own savepoint, applied as it arrives (a
+//! request sent while the batch is being applied joins it). Replies are sent only
 //! after `COMMIT` returned: a request's own error rolls back only its
 //! savepoint; a failed commit fails every request of the batch with the
 //! commit error. The thread ends when the last [`super::Store`] is dropped.
@@ -29,8 +30,10 @@ pub(crate) enum Command {
 
 /// One request inside a batch.
 pub(crate) trait Job: Send {
-    /// Runs the request inside the batch transaction.
-    fn apply(&mut self, tx: &mut rusqlite::Transaction<'_>, ctx: &mut Ctx);
+    /// Runs the request inside the batch transaction, in its own savepoint
+    /// (its error rolls back only its own changes). An `Err` means the
+    /// transaction itself is broken and the batch must not commit.
+    fn apply(&mut self, tx: &mut rusqlite::Transaction<'_>, ctx: &mut Ctx) -> Result<()>;
     /// Delivers the result once the batch's commit outcome is known.
     fn finish(self: Box<Self>, commit: &Result<()>);
 }
@@ -56,15 +59,23 @@ where
     R: Send + 'static,
     F: FnOnce(&Connection, &mut Ctx) -> Result<R> + Send + 'static,
 {
-    fn apply(&mut self, tx: &mut rusqlite::Transaction<'_>, ctx: &mut Ctx) {
-        let Some(f) = self.f.take() else { return };
-        let out = (|| {
-            let sp = tx.savepoint()?;
-            let r = f(&sp, ctx)?;
-            sp.commit()?;
-            Ok(r)
-        })();
+    fn apply(&mut self, tx: &mut rusqlite::Transaction<'_>, ctx: &mut Ctx) -> Result<()> {
+        let Some(f) = self.f.take() else {
+            return Ok(());
+        };
+        if let Err(e) = savepoint(tx, "SAVEPOINT job") {
+            self.out = Some(Err(e));
+            return Ok(());
+        }
+        let out = f(tx, ctx);
+        let end = match &out {
+            Ok(_) => savepoint(tx, "RELEASE job"),
+            Err(_) => savepoint(tx, "ROLLBACK TO job").and_then(|()| savepoint(tx, "RELEASE job")),
+        };
         self.out = Some(out);
+        // A savepoint that cannot be released or rolled back leaves the
+        // transaction in an unknown state: the whole batch is abandoned.
+        end
     }
 
     fn finish(self: Box<Self>, commit: &Result<()>) {
@@ -77,6 +88,13 @@ where
         // The caller may have given up waiting; that is its business.
         let _ = self.reply.send(out);
     }
+}
+
+/// Runs a savepoint statement through the statement cache: one savepoint
+/// per request makes these the most frequent statements of a batch.
+fn savepoint(c: &Connection, sql: &str) -> Result<()> {
+    c.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 pub(crate) fn spawn(
@@ -106,20 +124,15 @@ pub(crate) fn spawn(
 fn run(mut conn: Connection, mut rx: mpsc::Receiver<Command>, mut ctx: Ctx, max_batch: usize) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
     while let Some(cmd) = rx.blocking_recv() {
-        let mut pending = Some(cmd);
-        while let Some(cmd) = pending.take() {
-            match cmd {
-                Command::Job(job) => batch.push(job),
-                Command::Checkpoint(reply) => {
-                    commit_batch(&mut conn, &mut ctx, &mut batch);
-                    let _ = reply.send(checkpoint(&conn));
-                }
+        let deferred = match cmd {
+            Command::Job(job) => {
+                run_batch(&mut conn, &mut ctx, &mut batch, job, &mut rx, max_batch)
             }
-            if batch.len() < max_batch {
-                pending = rx.try_recv().ok();
-            }
+            Command::Checkpoint(reply) => Some(reply),
+        };
+        if let Some(reply) = deferred {
+            let _ = reply.send(checkpoint(&conn));
         }
-        commit_batch(&mut conn, &mut ctx, &mut batch);
     }
     if let Err(e) = checkpoint(&conn) {
         tracing::warn!(error = %e, "final WAL checkpoint failed");
@@ -131,23 +144,49 @@ fn checkpoint(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Runs `batch` in one transaction and answers every request.
-fn commit_batch(conn: &mut Connection, ctx: &mut Ctx, batch: &mut Vec<Box<dyn Job>>) {
-    if batch.is_empty() {
-        return;
-    }
+/// One batch: opens a transaction, applies `first` and then every request
+/// that arrives while the batch is open (up to `max_batch`, so requests
+/// sent while earlier ones were being applied share the commit instead of
+/// waiting for the next one), commits, and answers every request. A
+/// checkpoint request met on the way ends the batch and is returned, to be
+/// run after the commit.
+fn run_batch(
+    conn: &mut Connection,
+    ctx: &mut Ctx,
+    batch: &mut Vec<Box<dyn Job>>,
+    first: Box<dyn Job>,
+    rx: &mut mpsc::Receiver<Command>,
+    max_batch: usize,
+) -> Option<oneshot::Sender<Result<()>>> {
+    let mut deferred = None;
+    let mut next = Some(first);
     let result = (|| {
         let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for job in batch.iter_mut() {
-            job.apply(&mut tx, ctx);
+        while let Some(mut job) = next.take() {
+            let applied = job.apply(&mut tx, ctx);
+            batch.push(job);
+            applied?;
+            if batch.len() >= max_batch {
+                break;
+            }
+            match rx.try_recv() {
+                Ok(Command::Job(j)) => next = Some(j),
+                Ok(Command::Checkpoint(reply)) => deferred = Some(reply),
+                Err(_) => {}
+            }
         }
         tx.commit()?;
         Ok(())
     })();
+    // A job not applied because the transaction could not be opened.
+    if let Some(job) = next {
+        batch.push(job);
+    }
     if let Err(e) = &result {
         tracing::error!(error = %e, requests = batch.len(), "store commit failed");
     }
     for job in batch.drain(..) {
         job.finish(&result);
     }
+    deferred
 }
