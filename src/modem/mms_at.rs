@@ -26,6 +26,8 @@
 //! flow between its own commands (SMS keep flowing while the flow waits for
 //! the completion URC).
 
+pub mod recv;
+
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 

@@ -5,6 +5,18 @@
 //! m-send-req that the simulator task posts to the configured MMSC, and the
 //! result comes back as the vendor's completion URC.
 //!
+//! Receiving (MODEM-SPEC §7.2, §7.3): SIMCom `AT+CMMSRECV="<url>"` (GET,
+//! then m-notifyresp-ind posted by the "modem"; URC `+CMMSRECV: <err>`),
+//! `AT+CMMSVIEW`, `AT+CMMSREAD=<idx>` (`+CMMSREAD: <idx>,<size>`, raw bytes,
+//! OK); Quectel `AT+QHTTPCFG`, `AT+QHTTPURL` (CONNECT, URL),
+//! `AT+QHTTPGET` (URC `+QHTTPGET: 0,200,<len>`, bare `+QHTTPGET: 702` when
+//! the server is unreachable), `AT+QHTTPREADFILE` (URC
+//! `+QHTTPREADFILE: 0`), `AT+QFDWL` (CONNECT, raw bytes,
+//! `+QFDWL: <size>,<checksum>`, OK), `AT+QHTTPPOST` (with
+//! `requestheader` 1 the data is a whole HTTP request; URC
+//! `+QHTTPPOST: 0,<status>`). HTTP requests go out as [`HttpRequest`]s for
+//! the PTY task, which answers with [`SimMms::http_done`].
+//!
 //! Guarantees: sans-IO (the HTTP exchange is the PTY task's); bounded (at
 //! most [`FILES_MAX`] files of at most [`FILE_MAX`] bytes); a malformed
 //! command is a `+CME ERROR`, never a panic.
@@ -30,6 +42,14 @@ pub(crate) enum Action {
     Upload { size: usize, target: Upload },
     /// OK now; post the draft as this m-send-req, then report the result.
     Submit { pdu: Vec<u8> },
+    /// Information lines and OK, then this URC.
+    LinesThenUrc(Vec<String>, String),
+    /// The line `head`, the raw `data`, then `tail` lines and OK.
+    Raw {
+        head: String,
+        data: Vec<u8>,
+        tail: Vec<String>,
+    },
 }
 
 /// Where uploaded bytes go.
@@ -41,6 +61,60 @@ pub(crate) enum Upload {
     SimcomTitle,
     /// A SIMCom draft part of this kind (`PIC`, `TEXT`, ...) and name.
     SimcomPart { kind: String, name: String },
+    /// The Quectel HTTP URL (`AT+QHTTPURL`).
+    QuectelUrl,
+    /// The Quectel HTTP POST data (`AT+QHTTPPOST`).
+    QuectelPost,
+}
+
+/// Why the simulated modem makes an HTTP request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpPurpose {
+    /// SIMCom `AT+CMMSRECV`: fetch the m-retrieve-conf.
+    SimcomRecv,
+    /// SIMCom acknowledging a retrieval (m-notifyresp-ind).
+    SimcomNotify,
+    /// Quectel `AT+QHTTPGET`.
+    QuectelGet,
+    /// Quectel `AT+QHTTPPOST`.
+    QuectelPost,
+}
+
+/// An HTTP request of the simulated modem, for the PTY task to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub purpose: HttpPurpose,
+    pub url: String,
+    /// `host:port`.
+    pub proxy: Option<String>,
+    /// `Some` = POST this body (as an MMS PDU), `None` = GET.
+    pub body: Option<Vec<u8>>,
+}
+
+/// The answer to an [`HttpRequest`]: the HTTP status (0 when the server
+/// could not be reached or never answered) and the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpReply {
+    pub purpose: HttpPurpose,
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// What the PTY task reports back to the modem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetReply {
+    /// The result of an [`Submission`].
+    Submitted(Result<(), u16>),
+    Http(HttpReply),
+}
+
+/// A retrieved MMS as the SIMCom client keeps it.
+#[derive(Debug, Default, Clone)]
+struct Received {
+    from: String,
+    subject: String,
+    date: String,
+    files: Vec<(String, String, Vec<u8>)>,
 }
 
 /// An MMS submission for the simulator task to post.
@@ -63,6 +137,21 @@ pub(crate) struct SimMms {
     parts: Vec<Part>,
     ram: HashMap<String, Vec<u8>>,
     next_id: u64,
+    /// SIMCom: the last retrieved MMS.
+    received: Option<Received>,
+    /// Quectel HTTP client: URL, last GET body, `requestheader`.
+    http_url: Option<String>,
+    http_body: Option<Vec<u8>>,
+    request_header: bool,
+    /// A request for the PTY task.
+    http: Option<HttpRequest>,
+}
+
+/// The checksum `AT+QFUPL`/`AT+QFDWL` report (16-bit XOR of byte pairs).
+fn checksum(data: &[u8]) -> u16 {
+    data.chunks(2).fold(0u16, |acc, c| {
+        acc ^ u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)])
+    })
 }
 
 /// Splits `a,"b,c",d` at commas outside quotes and unquotes each field.
@@ -181,6 +270,55 @@ impl SimMms {
                 Action::Lines(Vec::new())
             }
             ("+QMMSEND", true) => self.submit(),
+            ("+QHTTPCFG", true) => {
+                if arg(0) == "requestheader" {
+                    self.request_header = arg(1) == "1";
+                }
+                Action::Lines(Vec::new())
+            }
+            ("+QHTTPURL", true) => match arg(0).parse::<usize>() {
+                Ok(size) if size > 0 && size <= 2048 => Action::Upload {
+                    size,
+                    target: Upload::QuectelUrl,
+                },
+                _ => Action::Fail(50),
+            },
+            ("+QHTTPGET", true) => match &self.http_url {
+                Some(url) => {
+                    self.http = Some(HttpRequest {
+                        purpose: HttpPurpose::QuectelGet,
+                        url: url.clone(),
+                        proxy: self.proxy.clone(),
+                        body: None,
+                    });
+                    Action::Lines(Vec::new())
+                }
+                None => Action::Fail(50),
+            },
+            ("+QHTTPREADFILE", true) => match self.http_body.clone() {
+                Some(body) if self.ram.len() < FILES_MAX => {
+                    self.ram.insert(arg(0).to_string(), body);
+                    Action::LinesThenUrc(Vec::new(), "+QHTTPREADFILE: 0".into())
+                }
+                _ => Action::Fail(50),
+            },
+            ("+QFDWL", true) => match self.ram.get(arg(0)) {
+                Some(data) => Action::Raw {
+                    head: "CONNECT".into(),
+                    tail: vec![format!("+QFDWL: {},{:x}", data.len(), checksum(data))],
+                    data: data.clone(),
+                },
+                None => Action::Fail(405),
+            },
+            ("+QHTTPPOST", true) => match arg(0).parse::<usize>() {
+                Ok(size) if size > 0 && size <= FILE_MAX && self.http_url.is_some() => {
+                    Action::Upload {
+                        size,
+                        target: Upload::QuectelPost,
+                    }
+                }
+                _ => Action::Fail(50),
+            },
             _ => return None,
         })
     }
@@ -204,7 +342,55 @@ impl SimMms {
             }
             ("+CMMSEDIT", true) => {
                 self.clear_draft();
+                if arg(0) == "0" {
+                    self.received = None;
+                }
                 Action::Lines(Vec::new())
+            }
+            ("+CMMSRECV", true) if !arg(0).is_empty() => {
+                let url = arg(0);
+                self.http = Some(HttpRequest {
+                    purpose: HttpPurpose::SimcomRecv,
+                    url: if url.contains("://") {
+                        url.to_string()
+                    } else {
+                        format!("http://{url}")
+                    },
+                    proxy: self.proxy.clone(),
+                    body: None,
+                });
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSVIEW", false) => match &self.received {
+                Some(r) => {
+                    let mut lines = vec![format!(
+                        "+CMMSVIEW: \"{}\",\"{}\",\"{}\",{}",
+                        r.from,
+                        r.subject,
+                        r.date,
+                        r.files.len()
+                    )];
+                    for (i, (name, ct, data)) in r.files.iter().enumerate() {
+                        lines.push(format!("{},\"{name}\",\"{ct}\",{}", i + 1, data.len()));
+                    }
+                    Action::Lines(lines)
+                }
+                None => Action::Fail(50),
+            },
+            ("+CMMSREAD", true) => {
+                let file = arg(0)
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| i.checked_sub(1))
+                    .and_then(|i| self.received.as_ref()?.files.get(i));
+                match file {
+                    Some((_, _, data)) => Action::Raw {
+                        head: format!("+CMMSREAD: {},{}", arg(0), data.len()),
+                        data: data.clone(),
+                        tail: Vec::new(),
+                    },
+                    None => Action::Fail(50),
+                }
             }
             ("+CMMSDOWN", true) => {
                 let kind = arg(0).to_ascii_uppercase();
@@ -242,10 +428,33 @@ impl SimMms {
     /// Stores an upload; returns the information lines before OK.
     pub(crate) fn uploaded(&mut self, target: Upload, data: Vec<u8>) -> Vec<String> {
         match target {
+            Upload::QuectelUrl => {
+                self.http_url = Some(String::from_utf8_lossy(&data).trim().to_string());
+                self.http_body = None;
+                Vec::new()
+            }
+            Upload::QuectelPost => {
+                let body = if self.request_header {
+                    // A whole request: the body follows the blank line.
+                    match data.windows(4).position(|w| w == b"\r\n\r\n") {
+                        Some(i) => data[i + 4..].to_vec(),
+                        None => Vec::new(),
+                    }
+                } else {
+                    data
+                };
+                if let Some(url) = &self.http_url {
+                    self.http = Some(HttpRequest {
+                        purpose: HttpPurpose::QuectelPost,
+                        url: url.clone(),
+                        proxy: self.proxy.clone(),
+                        body: Some(body),
+                    });
+                }
+                Vec::new()
+            }
             Upload::QuectelFile(path) => {
-                let sum = data.chunks(2).fold(0u16, |acc, c| {
-                    acc ^ u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)])
-                });
+                let sum = checksum(&data);
                 let line = format!("+QFUPL: {},{sum:x}", data.len());
                 self.ram.insert(path, data);
                 vec![line]
@@ -283,6 +492,86 @@ impl SimMms {
         match pdu.encode() {
             Ok(pdu) => Action::Submit { pdu },
             Err(_) => Action::Fail(50),
+        }
+    }
+
+    /// The HTTP request a command or upload asked for, if any.
+    pub(crate) fn take_http(&mut self) -> Option<HttpRequest> {
+        self.http.take()
+    }
+
+    /// The answer to an [`HttpRequest`]: the URC to report, if any (a
+    /// SIMCom retrieval then asks to post its m-notifyresp-ind).
+    pub(crate) fn http_done(&mut self, reply: HttpReply) -> Option<String> {
+        let HttpReply {
+            purpose,
+            status,
+            body,
+        } = reply;
+        match purpose {
+            HttpPurpose::SimcomRecv => {
+                if status != 200 {
+                    return Some("+CMMSRECV: 1".into());
+                }
+                let Ok(conf) = Pdu::decode(&body) else {
+                    return Some("+CMMSRECV: 2".into());
+                };
+                let files: Vec<(String, String, Vec<u8>)> = conf
+                    .parts()
+                    .iter()
+                    .take(FILES_MAX)
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let name = p
+                            .content_location()
+                            .or(p.content_type.name())
+                            .map_or_else(|| format!("part{i}"), str::to_owned);
+                        (name, p.content_type.media.clone(), p.data.clone())
+                    })
+                    .collect();
+                let date = conf
+                    .date()
+                    .and_then(|d| i64::try_from(d).ok())
+                    .and_then(|d| chrono::DateTime::from_timestamp(d, 0))
+                    .map(|d| d.format("%y/%m/%d,%H:%M:%S+00").to_string())
+                    .unwrap_or_default();
+                self.received = Some(Received {
+                    from: conf
+                        .from()
+                        .map(|f| crate::mms::strip_type(f).to_owned())
+                        .unwrap_or_default(),
+                    subject: conf.subject().unwrap_or("").replace('"', "'"),
+                    date,
+                    files,
+                });
+                if let (Some(tid), Some(url)) = (conf.transaction_id(), &self.mmsc_url) {
+                    if let Ok(ack) =
+                        Pdu::notifyresp_ind(tid, crate::mms::status::RETRIEVED).encode()
+                    {
+                        self.http = Some(HttpRequest {
+                            purpose: HttpPurpose::SimcomNotify,
+                            url: url.clone(),
+                            proxy: self.proxy.clone(),
+                            body: Some(ack),
+                        });
+                    }
+                }
+                Some("+CMMSRECV: 0".into())
+            }
+            HttpPurpose::SimcomNotify => None,
+            HttpPurpose::QuectelGet => match status {
+                0 => Some("+QHTTPGET: 702".into()),
+                200 => {
+                    let line = format!("+QHTTPGET: 0,200,{}", body.len());
+                    self.http_body = Some(body);
+                    Some(line)
+                }
+                s => Some(format!("+QHTTPGET: 0,{s}")),
+            },
+            HttpPurpose::QuectelPost => match status {
+                0 => Some("+QHTTPPOST: 702".into()),
+                s => Some(format!("+QHTTPPOST: 0,{s}")),
+            },
         }
     }
 

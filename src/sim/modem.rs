@@ -47,6 +47,9 @@ pub enum ModemEvent {
     /// `AT+QMMSEND` / `AT+CMMSSEND`: post this MMS to the MMSC, then call
     /// [`Modem::mms_result`] (MODEM-SPEC §7).
     MmsSubmit(super::mms::Submission),
+    /// An HTTP request of the modem's own MMS or HTTP client (retrieval,
+    /// acknowledgement): make it, then call [`Modem::mms_reply`].
+    MmsHttp(super::mms::HttpRequest),
 }
 
 /// Reset flavours (MODEM-SPEC §5.4).
@@ -114,6 +117,13 @@ enum Outcome {
     Upload {
         size: usize,
         target: super::mms::Upload,
+    },
+    /// The line `head`, raw `data`, then `tail` lines and OK (downloads;
+    /// must be the last command of the line).
+    Raw {
+        head: String,
+        data: Vec<u8>,
+        tail: Vec<String>,
     },
 }
 
@@ -344,6 +354,26 @@ impl Modem {
     pub fn mms_result(&mut self, result: Result<(), u16>, now: Instant) {
         if let Some(u) = super::mms::completion_urc(self.personality, result) {
             self.urc(u, now);
+        }
+    }
+
+    /// What the PTY task reports for [`ModemEvent::MmsSubmit`] or
+    /// [`ModemEvent::MmsHttp`]: the vendor's URC follows.
+    pub fn mms_reply(&mut self, reply: super::mms::NetReply, now: Instant) {
+        match reply {
+            super::mms::NetReply::Submitted(r) => self.mms_result(r, now),
+            super::mms::NetReply::Http(r) => {
+                if let Some(u) = self.mms.http_done(r) {
+                    self.urc(u, now);
+                }
+                self.mms_http_event();
+            }
+        }
+    }
+
+    fn mms_http_event(&mut self) {
+        if let Some(req) = self.mms.take_http() {
+            self.events.push_back(ModemEvent::MmsHttp(req));
         }
     }
 
@@ -631,6 +661,7 @@ impl Modem {
             return;
         };
         let lines = self.mms.uploaded(target, buf);
+        self.mms_http_event();
         self.respond(now, lines, Final::Ok);
         self.flush_held(now);
     }
@@ -685,6 +716,7 @@ impl Modem {
         let mut fin = Final::Ok;
         let mut prompt = None;
         let mut upload = None;
+        let mut raw = None;
         let mut reset_after = false;
         for c in &cmds {
             let upper_c = c.to_ascii_uppercase();
@@ -710,7 +742,18 @@ impl Modem {
                     upload = Some((size, target));
                     break;
                 }
+                Outcome::Raw { head, data, tail } => {
+                    raw = Some((head, data, tail));
+                    break;
+                }
             }
+        }
+        if let Some((head, data, tail)) = raw {
+            self.push(at, format!("\r\n{head}\r\n").into_bytes());
+            self.push(at, data);
+            self.respond(at, tail, Final::Ok);
+            self.busy_until = Some(at);
+            return;
         }
         if let Some((size, target)) = upload {
             let intro = if self.personality == Personality::Ec25 {
@@ -1642,8 +1685,17 @@ impl Modem {
 
     fn mms_action(&mut self, action: super::mms::Action) -> Outcome {
         use super::mms::Action;
+        self.mms_http_event();
         match action {
             Action::Lines(l) => Outcome::Lines(l),
+            Action::LinesThenUrc(l, urc) => {
+                // Held until the command's result is out.
+                if self.held_urcs.len() < MAX_PENDING {
+                    self.held_urcs.push_back(urc);
+                }
+                Outcome::Lines(l)
+            }
+            Action::Raw { head, data, tail } => Outcome::Raw { head, data, tail },
             Action::Fail(code) => Outcome::Fail(Final::Cme(code)),
             Action::Upload { size, target } => Outcome::Upload { size, target },
             Action::Submit { pdu } => match self.mms.submission(pdu) {

@@ -551,6 +551,50 @@ pub(crate) fn pending_pushes(
     Ok(rows)
 }
 
+/// Whether a push received by `modem` is pending and due (read only).
+pub(crate) fn push_due(c: &Connection, modem: &str, now: DateTime<Utc>) -> Result<bool> {
+    Ok(c
+        .prepare_cached(
+            "SELECT 1 FROM mms_pushes WHERE state = 'pending' AND due_ms <= ?2 AND modem = ?1 LIMIT 1",
+        )?
+        .query_row(params![modem, ms(now)], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// The oldest due pending push received by `modem`, held for `hold` (due
+/// again after it unless its outcome is recorded first, so a crash loses
+/// nothing).
+pub(crate) fn lease_push(
+    c: &Connection,
+    modem: &str,
+    now: DateTime<Utc>,
+    hold: chrono::Duration,
+) -> Result<Option<PendingPush>> {
+    let found = c
+        .prepare_cached(
+            "SELECT id, modem, sender, data, attempts FROM mms_pushes
+             WHERE state = 'pending' AND due_ms <= ?2 AND modem = ?1 ORDER BY due_ms, id LIMIT 1",
+        )?
+        .query_row(params![modem, ms(now)], |r| {
+            Ok(PendingPush {
+                push_id: r.get(0)?,
+                modem: r.get(1)?,
+                sender: r.get(2)?,
+                data: r.get(3)?,
+                attempts: r.get(4)?,
+            })
+        })
+        .optional()?;
+    if let Some(p) = &found {
+        c.execute(
+            "UPDATE mms_pushes SET due_ms = ?2, updated_ms = ?3 WHERE id = ?1",
+            params![p.push_id, ms(now + hold), ms(now)],
+        )?;
+    }
+    Ok(found)
+}
+
 /// How handling a push ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushOutcome {
@@ -753,6 +797,25 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<PendingPush>> {
         self.read(move |c| pending_pushes(c, now, limit)).await
+    }
+
+    /// Whether a push received by `modem` is due (read only: cheap to poll).
+    pub async fn push_due(&self, modem: &str, now: DateTime<Utc>) -> Result<bool> {
+        let modem = modem.to_owned();
+        self.read(move |c| push_due(c, &modem, now)).await
+    }
+
+    /// Leases the oldest due push received by `modem` for `hold` (see
+    /// [`Store::push_outcome`] to end it; unrecorded, it is due again after `hold`).
+    pub async fn lease_push(
+        &self,
+        modem: &str,
+        now: DateTime<Utc>,
+        hold: chrono::Duration,
+    ) -> Result<Option<PendingPush>> {
+        let modem = modem.to_owned();
+        self.write(move |c, _| lease_push(c, &modem, now, hold))
+            .await
     }
 
     /// Records how handling a push ended.

@@ -330,3 +330,29 @@ async fn maintenance_prunes_finished_mms_after_the_retention_age_and_keeps_queue
     assert_eq!(store.mms(done).await.unwrap(), None);
     assert!(store.mms(waiting).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn a_leased_push_belongs_to_its_modem_and_is_due_again_only_after_the_hold() {
+    let (_dir, store) = open();
+    let mut single = push_part(1, b"abc");
+    single.concat = None;
+    let push_id = store.store_push_part(single).await.unwrap().unwrap();
+    assert!(!store.push_due("m2", t0()).await.unwrap());
+    assert!(store.push_due("m1", t0()).await.unwrap());
+    assert_eq!(store.lease_push("m2", t0(), Duration::minutes(10)).await.unwrap(), None);
+    let leased = store
+        .lease_push("m1", t0(), Duration::minutes(10))
+        .await
+        .unwrap()
+        .expect("leased");
+    assert_eq!(leased.push_id, push_id);
+    assert_eq!(leased.data, b"abc");
+    // Held: neither the modem nor the MM1 task sees it meanwhile.
+    assert!(!store.push_due("m1", t0()).await.unwrap());
+    assert!(store.pending_pushes(t0(), 10).await.unwrap().is_empty());
+    // Nobody recorded an outcome (a crash): due again after the hold.
+    let later = t0() + Duration::minutes(10);
+    assert!(store.push_due("m1", later).await.unwrap());
+    let again = store.lease_push("m1", later, Duration::minutes(10)).await.unwrap();
+    assert_eq!(again.map(|p| (p.push_id, p.attempts)), Some((push_id, 0)));
+}
