@@ -355,6 +355,7 @@ impl Backend for StoreBackend {
                 return Ok(None);
             };
             if !self.fetches(modem) {
+                tracing::trace!(modem, "no MMS retrieval through this modem");
                 return Ok(None);
             }
             for _ in 0..FETCH_LEASES_PER_POLL {
