@@ -115,7 +115,11 @@ impl Gateway {
         {
             modem_backend = modem_backend
                 .with_mms_at(mms.modem_client(), mms.retry_unknown)
-                .with_mms_receive(mms.spool_dir(&config.storage), mms.inline_max_bytes, fetchers);
+                .with_mms_receive(
+                    mms.spool_dir(&config.storage),
+                    mms.inline_max_bytes,
+                    fetchers,
+                );
         }
         let modem_backend = Arc::new(modem_backend);
         let pool = Pool::start(&config.modems, modem_backend.clone(), cancel.child_token())?;

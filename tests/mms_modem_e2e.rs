@@ -162,6 +162,11 @@ async fn a_sim7600_sends_a_picture_mms_from_mqtt_to_the_mmsc_while_an_sms_still_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sim800_sends_a_picture_mms_with_its_blocking_flow_and_the_sms_still_arrives() {
+    picture_and_sms_through("sim800").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ec25_sends_a_picture_mms_from_mqtt_to_the_mmsc_while_an_sms_still_arrives() {
     picture_and_sms_through("ec25").await;
 }

@@ -22,8 +22,8 @@ use tokio::sync::watch;
 
 use super::mms_at::recv::{FetchJob, FetchOutcome, MmsFetchLease, PushNotice, Retrieved};
 use super::mms_at::{MmsAtConfig, MmsAtOutcome, MmsJob, MmsLease, Vendor};
-use crate::mmsc::worker::ModemFetchers;
 use super::{Backend, BoxFuture, Error, FailClass, ModemState, OutPart, Result, StatusReport};
+use crate::mmsc::worker::ModemFetchers;
 use crate::pdu;
 use crate::store::{self, ErrorClass, FailOutcome, InboundPart, Store};
 
@@ -280,7 +280,11 @@ impl Backend for StoreBackend {
     fn state_changed(&self, state: ModemState) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             if self.mms_at.is_some() && self.receive.is_some() {
-                let own = state.model.as_deref().and_then(Vendor::for_model).is_some();
+                let own = state
+                    .model
+                    .as_deref()
+                    .and_then(Vendor::for_model)
+                    .is_some_and(Vendor::receives);
                 let mut f = self.fetchers.lock().unwrap_or_else(|p| p.into_inner());
                 if own {
                     f.insert(state.name.clone());
@@ -349,7 +353,10 @@ impl Backend for StoreBackend {
         })
     }
 
-    fn lease_mms_fetch<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, Result<Option<MmsFetchLease>>> {
+    fn lease_mms_fetch<'a>(
+        &'a self,
+        modem: &'a str,
+    ) -> BoxFuture<'a, Result<Option<MmsFetchLease>>> {
         Box::pin(async move {
             let (Some((cfg, _)), Some(_)) = (&self.mms_at, &self.receive) else {
                 return Ok(None);
@@ -439,7 +446,11 @@ impl Backend for StoreBackend {
             match inbound {
                 Ok(m) => {
                     if !m.acknowledged {
-                        tracing::warn!(modem, push_id = lease.push_id, "m-notifyresp-ind not delivered; the MMSC may notify again");
+                        tracing::warn!(
+                            modem,
+                            push_id = lease.push_id,
+                            "m-notifyresp-ind not delivered; the MMSC may notify again"
+                        );
                     }
                     let m = crate::mmsc::worker::inbound_mms(modem, &lease.sender, m, now);
                     let m = self
@@ -447,7 +458,12 @@ impl Backend for StoreBackend {
                         .store_inbound_mms(Some(lease.push_id), m)
                         .await
                         .map_err(backend_err)?;
-                    tracing::info!(modem, push_id = lease.push_id, mms_in = m.id, "MMS retrieved through the modem");
+                    tracing::info!(
+                        modem,
+                        push_id = lease.push_id,
+                        mms_in = m.id,
+                        "MMS retrieved through the modem"
+                    );
                     Ok(())
                 }
                 Err(reason) => {
@@ -473,7 +489,11 @@ impl Backend for StoreBackend {
     fn mms_notice<'a>(&'a self, modem: &'a str, notice: PushNotice) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let Some(push) = notice_push(modem, &notice, Utc::now()) else {
-                tracing::warn!(modem, ?notice, "MMS notification could not be encoded; dropped");
+                tracing::warn!(
+                    modem,
+                    ?notice,
+                    "MMS notification could not be encoded; dropped"
+                );
                 return Ok(());
             };
             self.store
@@ -554,7 +574,8 @@ async fn retrieved_mms(
     use crate::mms::{ContentType, Part, Pdu};
     match r {
         Retrieved::RetrieveConf { pdu, acknowledged } => {
-            let conf = Pdu::decode(&pdu).map_err(|e| format!("undecodable m-retrieve-conf: {e}"))?;
+            let conf =
+                Pdu::decode(&pdu).map_err(|e| format!("undecodable m-retrieve-conf: {e}"))?;
             crate::mmsc::check_retrieve_conf(&conf).map_err(|e| e.to_string())?;
             let mut m = crate::mmsc::inbound_from_conf(tid, &conf, spool, inline_max)
                 .await

@@ -537,7 +537,12 @@ impl ModemRunner {
         else {
             return false;
         };
-        match self.backend.lease_mms_fetch(&self.name).await {
+        let fetched = if vendor.receives() {
+            self.backend.lease_mms_fetch(&self.name).await
+        } else {
+            Ok(None)
+        };
+        match fetched {
             Ok(Some(lease)) => {
                 tracing::info!(modem = %self.name, push_id = lease.push_id, ?vendor, "retrieving an MMS through the modem");
                 let flow = mms_at::recv::RecvFlow::new(vendor, &lease.config, &lease.job);
@@ -673,11 +678,14 @@ impl ModemRunner {
                 tracing::info!(modem = %self.name, push_id, ok = matches!(outcome, mms_at::recv::FetchOutcome::Retrieved(_)), "MMS retrieval ended");
                 match self.fetching.take().filter(|l| l.push_id == push_id) {
                     Some(lease) => {
-                        if let Err(e) = self.backend.mms_fetched(&self.name, &lease, outcome).await {
+                        if let Err(e) = self.backend.mms_fetched(&self.name, &lease, outcome).await
+                        {
                             tracing::error!(modem = %self.name, push_id, error = %e, "recording an MMS retrieval failed");
                         }
                     }
-                    None => tracing::warn!(modem = %self.name, push_id, "retrieval of an unknown push ended"),
+                    None => {
+                        tracing::warn!(modem = %self.name, push_id, "retrieval of an unknown push ended")
+                    }
                 }
             }
             SessionEvent::MmsNotice(notice) => {

@@ -182,10 +182,7 @@ pub enum SessionEvent {
     /// The MMS of [`Input::Mms`] `id` ended.
     MmsDone { id: i64, outcome: MmsAtOutcome },
     /// The retrieval of [`Input::MmsFetch`] `push_id` ended.
-    MmsFetched {
-        push_id: i64,
-        outcome: FetchOutcome,
-    },
+    MmsFetched { push_id: i64, outcome: FetchOutcome },
     /// The modem reported an MMS notification (`+WAP_PUSH_MMS:`); store it.
     MmsNotice(PushNotice),
     /// The modem does not answer: close the port and open it again.

@@ -42,6 +42,9 @@ pub(crate) enum Action {
     Upload { size: usize, target: Upload },
     /// OK now; post the draft as this m-send-req, then report the result.
     Submit { pdu: Vec<u8> },
+    /// Post the draft as this m-send-req and answer only then (SIM800:
+    /// `AT+CMMSSEND` blocks until the MMSC answered).
+    SubmitBlocking { pdu: Vec<u8> },
     /// Information lines and OK, then this URC.
     LinesThenUrc(Vec<String>, String),
     /// The line `head`, the raw `data`, then `tail` lines and OK.
@@ -145,6 +148,11 @@ pub(crate) struct SimMms {
     request_header: bool,
     /// A request for the PTY task.
     http: Option<HttpRequest>,
+    /// SIM800: `AT+CMMSINIT` done (a second one fails until `AT+CMMSTERM`).
+    inited: bool,
+    /// SIM800: larger `AT+CMMSDOWN` uploads fail with `+CME ERROR: 173`
+    /// (MODEM-SPEC §7.1; observed above ~4.3 KB on SIM800C).
+    pub(crate) max_attachment_bytes: Option<usize>,
 }
 
 /// The checksum `AT+QFUPL`/`AT+QFDWL` report (16-bit XOR of byte pairs).
@@ -201,6 +209,7 @@ impl SimMms {
         match personality {
             Personality::Ec25 => self.quectel(name, args),
             Personality::Sim7600 => self.simcom(name, args),
+            Personality::Sim800 => self.simcom2g(name, args),
             _ => None,
         }
     }
@@ -419,6 +428,79 @@ impl SimMms {
         })
     }
 
+    /// MODEM-SPEC §7.1 (SIM800/SIM900).
+    fn simcom2g(&mut self, name: &str, args: Option<&str>) -> Option<Action> {
+        let f = args.map(fields).unwrap_or_default();
+        let arg = |i: usize| f.get(i).map(String::as_str).unwrap_or("");
+        Some(match (name, args.is_some()) {
+            ("+CMMSINIT", false) if self.inited => Action::Fail(3),
+            ("+CMMSINIT", false) => {
+                self.inited = true;
+                self.clear_draft();
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSTERM", false) if !self.inited => Action::Fail(3),
+            ("+CMMSTERM", false) => {
+                self.inited = false;
+                self.clear_draft();
+                Action::Lines(Vec::new())
+            }
+            (_, _) if !self.inited && name.starts_with("+CMMS") => Action::Fail(3),
+            ("+CMMSCURL", true) => {
+                let url = arg(0);
+                self.mmsc_url = Some(if url.contains("://") {
+                    url.to_string()
+                } else {
+                    format!("http://{url}")
+                });
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSCID" | "+CMMSSENDCFG", true) => Action::Lines(Vec::new()),
+            ("+CMMSPROTO", true) => {
+                self.proxy = Some(format!("{}:{}", arg(0), arg(1)));
+                Action::Lines(Vec::new())
+            }
+            ("+SAPBR", true) => match (arg(0), arg(1)) {
+                ("2", _) => Action::Lines(vec!["+SAPBR: 1,1,\"10.89.193.1\"".into()]),
+                _ => Action::Lines(Vec::new()),
+            },
+            ("+CMMSEDIT", true) => {
+                self.clear_draft();
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSDOWN", true) => {
+                let kind = arg(0).to_ascii_uppercase();
+                let Ok(size) = arg(1).parse::<usize>() else {
+                    return Some(Action::Fail(50));
+                };
+                if size > FILE_MAX || self.parts.len() >= FILES_MAX {
+                    return Some(Action::Fail(50));
+                }
+                if self.max_attachment_bytes.is_some_and(|m| size > m) {
+                    return Some(Action::Fail(173));
+                }
+                let target = match kind.as_str() {
+                    "TITLE" => Upload::SimcomTitle,
+                    "PIC" | "TEXT" | "AUDIO" | "VIDEO" => Upload::SimcomPart {
+                        kind,
+                        name: arg(3).to_string(),
+                    },
+                    _ => return Some(Action::Fail(50)),
+                };
+                Action::Upload { size, target }
+            }
+            ("+CMMSRECP", true) if self.to.len() < FILES_MAX => {
+                self.to.push(arg(0).to_string());
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSSEND", false) => match self.submit() {
+                Action::Submit { pdu } => Action::SubmitBlocking { pdu },
+                other => other,
+            },
+            _ => return None,
+        })
+    }
+
     fn clear_draft(&mut self) {
         self.to.clear();
         self.subject = None;
@@ -594,7 +676,9 @@ pub(crate) fn completion_urc(personality: Personality, result: Result<(), u16>) 
         (Personality::Ec25, Err(0)) => Some("+QMMSEND: 702".into()),
         (Personality::Ec25, Err(http)) => Some(format!("+QMMSEND: 0,{http}")),
         (Personality::Sim7600, Ok(())) => Some("+CMMSSEND: 0".into()),
-        (Personality::Sim7600, Err(_)) => Some("+CMMSSEND: 1".into()),
+        (Personality::Sim7600, Err(0)) => Some("+CMMSSEND: 1".into()),
+        (Personality::Sim7600, Err(http)) => Some(format!("+CMMSSEND: {http}")),
+        // SIM800 answers the blocking command instead (`Modem::mms_result`).
         _ => None,
     }
 }

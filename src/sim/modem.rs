@@ -118,6 +118,9 @@ enum Outcome {
         size: usize,
         target: super::mms::Upload,
     },
+    /// No answer until the MMSC answered (SIM800 `AT+CMMSSEND`; must be
+    /// the last command of the line).
+    Blocked,
     /// The line `head`, raw `data`, then `tail` lines and OK (downloads;
     /// must be the last command of the line).
     Raw {
@@ -213,6 +216,8 @@ pub struct Modem {
     memfull_signalled: bool,
     concat_ref: u16,
     mms: super::mms::SimMms,
+    /// A blocking MMS send waits for the MMSC (SIM800).
+    mms_blocking: bool,
 }
 
 impl Modem {
@@ -254,7 +259,11 @@ impl Modem {
             refused: VecDeque::new(),
             memfull_signalled: false,
             concat_ref: 0,
-            mms: super::mms::SimMms::default(),
+            mms: super::mms::SimMms {
+                max_attachment_bytes: opts.mms_max_attachment_bytes,
+                ..Default::default()
+            },
+            mms_blocking: false,
             profile,
             opts,
         };
@@ -352,6 +361,18 @@ impl Modem {
     /// (`Ok`) or not (`Err(http_status)`, 0 = unreachable): the vendor's
     /// completion URC follows.
     pub fn mms_result(&mut self, result: Result<(), u16>, now: Instant) {
+        if self.mms_blocking {
+            // SIM800: the blocking AT+CMMSSEND answers now.
+            self.mms_blocking = false;
+            let fin = match result {
+                Ok(()) => Final::Ok,
+                Err(0) => Final::Cme(173),
+                Err(_) => Final::Cme(100),
+            };
+            self.respond(now, Vec::new(), fin);
+            self.busy_until = Some(now);
+            return;
+        }
         if let Some(u) = super::mms::completion_urc(self.personality, result) {
             self.urc(u, now);
         }
@@ -746,7 +767,16 @@ impl Modem {
                     raw = Some((head, data, tail));
                     break;
                 }
+                Outcome::Blocked => {
+                    self.mms_blocking = true;
+                    break;
+                }
             }
+        }
+        if self.mms_blocking {
+            // Busy until `mms_result` answers; input waits meanwhile.
+            self.busy_until = Some(at + Duration::from_secs(3600));
+            return;
         }
         if let Some((head, data, tail)) = raw {
             self.push(at, format!("\r\n{head}\r\n").into_bytes());
@@ -756,7 +786,7 @@ impl Modem {
             return;
         }
         if let Some((size, target)) = upload {
-            let intro = if self.personality == Personality::Ec25 {
+            let intro = if matches!(self.personality, Personality::Ec25 | Personality::Sim800) {
                 b"\r\nCONNECT\r\n".to_vec()
             } else {
                 self.opts.prompt.clone().into_bytes()
@@ -1698,6 +1728,13 @@ impl Modem {
             Action::Raw { head, data, tail } => Outcome::Raw { head, data, tail },
             Action::Fail(code) => Outcome::Fail(Final::Cme(code)),
             Action::Upload { size, target } => Outcome::Upload { size, target },
+            Action::SubmitBlocking { pdu } => match self.mms.submission(pdu) {
+                Some(sub) => {
+                    self.events.push_back(ModemEvent::MmsSubmit(sub));
+                    Outcome::Blocked
+                }
+                None => Outcome::Fail(Final::Cme(50)),
+            },
             Action::Submit { pdu } => match self.mms.submission(pdu) {
                 Some(sub) => {
                     self.events.push_back(ModemEvent::MmsSubmit(sub));

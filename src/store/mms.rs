@@ -553,13 +553,12 @@ pub(crate) fn pending_pushes(
 
 /// Whether a push received by `modem` is pending and due (read only).
 pub(crate) fn push_due(c: &Connection, modem: &str, now: DateTime<Utc>) -> Result<bool> {
-    Ok(c
-        .prepare_cached(
-            "SELECT 1 FROM mms_pushes WHERE state = 'pending' AND due_ms <= ?2 AND modem = ?1 LIMIT 1",
-        )?
-        .query_row(params![modem, ms(now)], |_| Ok(()))
-        .optional()?
-        .is_some())
+    Ok(c.prepare_cached(
+        "SELECT 1 FROM mms_pushes WHERE state = 'pending' AND due_ms <= ?2 AND modem = ?1 LIMIT 1",
+    )?
+    .query_row(params![modem, ms(now)], |_| Ok(()))
+    .optional()?
+    .is_some())
 }
 
 /// The oldest due pending push received by `modem`, held for `hold` (due

@@ -146,7 +146,9 @@ pub enum Retrieved {
 pub enum FetchOutcome {
     Retrieved(Retrieved),
     /// Nothing retrieved (keep the notification and try again later).
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 /// What to do next.
@@ -224,11 +226,17 @@ struct Step {
 enum Phase {
     Next,
     /// Waiting for CONNECT before the upload.
-    Upload { deadline: Instant },
+    Upload {
+        deadline: Instant,
+    },
     /// Waiting for the final result (and, for a download, the bytes).
-    Final { deadline: Instant },
+    Final {
+        deadline: Instant,
+    },
     /// `OK` came; waiting for the completion URC.
-    Urc { deadline: Instant },
+    Urc {
+        deadline: Instant,
+    },
     Finished,
 }
 
@@ -311,6 +319,7 @@ impl RecvFlow {
         match vendor {
             Vendor::SimcomAsync => flow.plan_simcom(cfg, job),
             Vendor::Quectel => flow.plan_quectel(cfg, job),
+            Vendor::Simcom2g => flow.fail("retrieval through SIMCom 2G modems is not supported".into()),
         }
         flow
     }
@@ -493,7 +502,7 @@ impl RecvFlow {
             Vendor::SimcomAsync if !self.viewed.files.is_empty() && self.steps.is_empty() => {
                 FetchOutcome::Retrieved(Retrieved::Files(std::mem::take(&mut self.viewed)))
             }
-            Vendor::SimcomAsync => FetchOutcome::Failed {
+            Vendor::SimcomAsync | Vendor::Simcom2g => FetchOutcome::Failed {
                 reason: reason.to_string(),
             },
         }
@@ -543,7 +552,11 @@ impl RecvFlow {
             .is_none_or(|s| s.group == Group::Fetch);
         if in_fetch && self.failed.is_none() {
             self.failed = Some(what);
-        } else if self.current.as_ref().is_some_and(|s| s.group == Group::Notify) {
+        } else if self
+            .current
+            .as_ref()
+            .is_some_and(|s| s.group == Group::Notify)
+        {
             self.acknowledged = false;
         }
         self.steps.clear();
@@ -717,8 +730,9 @@ impl RecvFlow {
             Awaited::CmmsRecv | Awaited::QhttpReadFile => {
                 (err != Some(0)).then(|| format!("{}:{rest}", what.prefix()))
             }
-            Awaited::QhttpPost => (err != Some(0) || !http.is_some_and(|h| (200..300).contains(&h)))
-                .then(|| format!("{}:{rest}", what.prefix())),
+            Awaited::QhttpPost => (err != Some(0)
+                || !http.is_some_and(|h| (200..300).contains(&h)))
+            .then(|| format!("{}:{rest}", what.prefix())),
             Awaited::QhttpGet => {
                 let len = nums.get(2).copied().flatten();
                 match (err, http, len) {

@@ -339,7 +339,13 @@ async fn a_leased_push_belongs_to_its_modem_and_is_due_again_only_after_the_hold
     let push_id = store.store_push_part(single).await.unwrap().unwrap();
     assert!(!store.push_due("m2", t0()).await.unwrap());
     assert!(store.push_due("m1", t0()).await.unwrap());
-    assert_eq!(store.lease_push("m2", t0(), Duration::minutes(10)).await.unwrap(), None);
+    assert_eq!(
+        store
+            .lease_push("m2", t0(), Duration::minutes(10))
+            .await
+            .unwrap(),
+        None
+    );
     let leased = store
         .lease_push("m1", t0(), Duration::minutes(10))
         .await
@@ -353,6 +359,9 @@ async fn a_leased_push_belongs_to_its_modem_and_is_due_again_only_after_the_hold
     // Nobody recorded an outcome (a crash): due again after the hold.
     let later = t0() + Duration::minutes(10);
     assert!(store.push_due("m1", later).await.unwrap());
-    let again = store.lease_push("m1", later, Duration::minutes(10)).await.unwrap();
+    let again = store
+        .lease_push("m1", later, Duration::minutes(10))
+        .await
+        .unwrap();
     assert_eq!(again.map(|p| (p.push_id, p.attempts)), Some((push_id, 0)));
 }

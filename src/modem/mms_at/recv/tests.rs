@@ -30,12 +30,7 @@ struct Run {
 /// after an upload) with bytes, split into `chunk`-byte pieces; `urcs`
 /// arrive one by one whenever the flow waits with nothing to send; without
 /// them the flow's deadlines pass.
-fn drive(
-    flow: &mut RecvFlow,
-    reply: impl Fn(&str) -> Vec<u8>,
-    urcs: &[&str],
-    chunk: usize,
-) -> Run {
+fn drive(flow: &mut RecvFlow, reply: impl Fn(&str) -> Vec<u8>, urcs: &[&str], chunk: usize) -> Run {
     let mut d = Digester::new();
     let mut now = Instant::now();
     let mut urcs: VecDeque<&str> = urcs.iter().copied().collect();
@@ -140,7 +135,11 @@ fn a_quectel_fetch_downloads_the_binary_message_and_acknowledges_it() {
         let run = drive(
             &mut flow,
             quectel_modem,
-            &[&get, "\r\n+QHTTPREADFILE: 0\r\n", "\r\n+QHTTPPOST: 0,204\r\n"],
+            &[
+                &get,
+                "\r\n+QHTTPREADFILE: 0\r\n",
+                "\r\n+QHTTPPOST: 0,204\r\n",
+            ],
             chunk,
         );
         assert_eq!(
@@ -210,7 +209,11 @@ fn a_failed_acknowledgement_keeps_the_message_but_says_so() {
     let run = drive(
         &mut flow,
         quectel_modem,
-        &[&get, "\r\n+QHTTPREADFILE: 0\r\n", "\r\n+QHTTPPOST: 0,500\r\n"],
+        &[
+            &get,
+            "\r\n+QHTTPREADFILE: 0\r\n",
+            "\r\n+QHTTPPOST: 0,500\r\n",
+        ],
         64,
     );
     assert_eq!(
@@ -282,7 +285,11 @@ fn a_simcom_fetch_reads_every_file_the_modem_lists() {
         assert_eq!(v.files[0].name, "t.txt");
         assert_eq!(v.files[0].content_type, "text/plain");
         assert_eq!(v.files[0].data, b"Hallo");
-        assert_eq!(v.files[1].data, message()[..262].to_vec(), "chunks of {chunk}");
+        assert_eq!(
+            v.files[1].data,
+            message()[..262].to_vec(),
+            "chunks of {chunk}"
+        );
     }
 }
 
