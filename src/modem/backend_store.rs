@@ -280,16 +280,15 @@ impl Backend for StoreBackend {
     fn state_changed(&self, state: ModemState) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             if self.mms_at.is_some() && self.receive.is_some() {
-                let own = state
-                    .model
-                    .as_deref()
-                    .and_then(Vendor::for_model)
-                    .is_some_and(Vendor::receives);
-                let mut f = self.fetchers.lock().unwrap_or_else(|p| p.into_inner());
-                if own {
-                    f.insert(state.name.clone());
-                } else {
-                    f.remove(&state.name);
+                // A modem that is offline keeps its model: its pushes wait for it.
+                if let Some(model) = state.model.as_deref() {
+                    let own = Vendor::for_model(model).is_some_and(Vendor::receives);
+                    let mut f = self.fetchers.lock().unwrap_or_else(|p| p.into_inner());
+                    if own {
+                        f.insert(state.name.clone());
+                    } else {
+                        f.remove(&state.name);
+                    }
                 }
             }
             self.states.send_modify(|m| {
@@ -669,6 +668,42 @@ mod tests {
             mms_result(not_sent(), last, false, now),
             MmsResult::Failed { .. }
         ));
+    }
+
+    #[test]
+    fn a_wap_push_mms_notice_is_stored_as_the_notification_it_stands_for() {
+        let n = PushNotice {
+            from: "+4917099999".into(),
+            transaction_id: "T-1".into(),
+            location: "http://mmsc/r/1".into(),
+            size: Some(3456),
+        };
+        let p = notice_push("m1", &n, Utc::now()).expect("push");
+        assert_eq!(p.modem, "m1");
+        assert_eq!(p.sender, "+4917099999");
+        let pdu = crate::mms::Push::decode(&p.data)
+            .and_then(|push| push.mms_pdu())
+            .expect("an MMS push");
+        assert_eq!(
+            pdu.message_type(),
+            Some(crate::mms::MessageType::NotificationInd)
+        );
+        assert_eq!(pdu.transaction_id(), Some("T-1"));
+        assert_eq!(pdu.content_location(), Some("http://mmsc/r/1"));
+        // The same notice again has the same raw form (stored once).
+        assert_eq!(
+            notice_push("m1", &n, Utc::now()).unwrap().raw_pdu,
+            p.raw_pdu
+        );
+    }
+
+    #[test]
+    fn modem_times_carry_their_quarter_hour_offset() {
+        let t = modem_time("26/05/28,22:26:40+08").expect("time");
+        assert_eq!(t.to_rfc3339(), "2026-05-28T20:26:40+00:00");
+        let t = modem_time("\"26/05/28,20:26:40-04\"").expect("time");
+        assert_eq!(t.to_rfc3339(), "2026-05-28T21:26:40+00:00");
+        assert_eq!(modem_time("yesterday"), None);
     }
 
     #[test]

@@ -530,8 +530,8 @@ impl MmsFlow {
 /// and HTTP application notes; other codes (unknown error, timeouts,
 /// read/write errors, closed sockets) leave the outcome unknown.
 pub const QUECTEL_NOT_SENT: &[u32] = &[
-    703, 704, 705, 706, 707, 708, 709, 711, 712, 713, 714, 715, 716, 729, 730, 751, 752, 753,
-    754, 755, 756, 757, 758, 759, 760, 761, 762,
+    703, 704, 705, 706, 707, 708, 709, 711, 712, 713, 714, 715, 716, 729, 730, 751, 752, 753, 754,
+    755, 756, 757, 758, 759, 760, 761, 762,
 ];
 
 /// The outcome of an MMSC's HTTP status: 200 accepted; 504 (a proxy gave
@@ -583,7 +583,9 @@ pub fn classify_cmmssend(code: u32) -> MmsAtOutcome {
         0 => MmsAtOutcome::Accepted,
         400..=599 => classify_http(code, &what),
         _ => MmsAtOutcome::Unknown {
-            reason: format!("{what}: the submission failed after it started; the MMSC may have the MMS"),
+            reason: format!(
+                "{what}: the submission failed after it started; the MMSC may have the MMS"
+            ),
         },
     }
 }
@@ -698,7 +700,10 @@ fn simcom2g(cfg: &MmsAtConfig, job: &MmsJob, files: &[MmsFile]) -> Result<Plan, 
     }
     steps.push(setup("AT+CMMSSENDCFG=6,3,0,0,2,4".into()));
     steps.push(setup("AT+SAPBR=3,1,\"Contype\",\"GPRS\"".into()));
-    steps.push(setup(format!("AT+SAPBR=3,1,\"APN\",\"{}\"", quoted(&cfg.apn))));
+    steps.push(setup(format!(
+        "AT+SAPBR=3,1,\"APN\",\"{}\"",
+        quoted(&cfg.apn)
+    )));
     // Fails when the bearer is already open.
     steps.push(tolerant("AT+SAPBR=1,1".into(), TIMEOUT_ACTIVATE));
     steps.push(setup("AT+SAPBR=2,1".into()));

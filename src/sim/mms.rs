@@ -152,7 +152,7 @@ pub(crate) struct SimMms {
     inited: bool,
     /// SIM800: larger `AT+CMMSDOWN` uploads fail with `+CME ERROR: 173`
     /// (MODEM-SPEC §7.1; observed above ~4.3 KB on SIM800C).
-    pub(crate) max_attachment_bytes: Option<usize>,
+    max_attachment_bytes: Option<usize>,
 }
 
 /// The checksum `AT+QFUPL`/`AT+QFDWL` report (16-bit XOR of byte pairs).
@@ -198,6 +198,14 @@ fn content_type_of(name: &str, kind: Option<&str>) -> ContentType {
 }
 
 impl SimMms {
+    /// A client whose SIM800 uploads are limited to `max` bytes.
+    pub(crate) fn with_max_attachment(max: Option<usize>) -> SimMms {
+        SimMms {
+            max_attachment_bytes: max,
+            ..SimMms::default()
+        }
+    }
+
     /// Handles one extended command of `personality` (`args` is `None` for
     /// the execute form); `None` when it is not an MMS command.
     pub(crate) fn exec(

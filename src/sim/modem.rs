@@ -259,10 +259,7 @@ impl Modem {
             refused: VecDeque::new(),
             memfull_signalled: false,
             concat_ref: 0,
-            mms: super::mms::SimMms {
-                max_attachment_bytes: opts.mms_max_attachment_bytes,
-                ..Default::default()
-            },
+            mms: super::mms::SimMms::with_max_attachment(opts.mms_max_attachment_bytes),
             mms_blocking: false,
             profile,
             opts,

@@ -319,7 +319,9 @@ impl RecvFlow {
         match vendor {
             Vendor::SimcomAsync => flow.plan_simcom(cfg, job),
             Vendor::Quectel => flow.plan_quectel(cfg, job),
-            Vendor::Simcom2g => flow.fail("retrieval through SIMCom 2G modems is not supported".into()),
+            Vendor::Simcom2g => {
+                flow.fail("retrieval through SIMCom 2G modems is not supported".into())
+            }
         }
         flow
     }
@@ -653,10 +655,8 @@ impl RecvFlow {
             return;
         };
         match step.kind {
-            Kind::View => {
-                if self.view_lines.len() <= FILES_MAX {
-                    self.view_lines.push(line.to_string());
-                }
+            Kind::View if self.view_lines.len() <= FILES_MAX => {
+                self.view_lines.push(line.to_string());
             }
             Kind::Download { file: None, .. } if line.starts_with("+QFDWL") => {
                 // `+QFDWL: <size>,<checksum>`: the size must match.

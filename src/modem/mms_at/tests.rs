@@ -307,20 +307,37 @@ fn quectel_completion_codes_split_into_refused_not_sent_and_unknown() {
 #[test]
 fn simcom_completion_codes_are_refusals_only_when_they_are_http_statuses() {
     assert_eq!(classify_cmmssend(0), MmsAtOutcome::Accepted);
-    assert!(matches!(classify_cmmssend(403), MmsAtOutcome::Rejected { .. }));
-    assert!(matches!(classify_cmmssend(504), MmsAtOutcome::Unknown { .. }));
+    assert!(matches!(
+        classify_cmmssend(403),
+        MmsAtOutcome::Rejected { .. }
+    ));
+    assert!(matches!(
+        classify_cmmssend(504),
+        MmsAtOutcome::Unknown { .. }
+    ));
     assert!(matches!(classify_cmmssend(1), MmsAtOutcome::Unknown { .. }));
-    assert!(matches!(classify_cmmssend(173), MmsAtOutcome::Unknown { .. }));
+    assert!(matches!(
+        classify_cmmssend(173),
+        MmsAtOutcome::Unknown { .. }
+    ));
 }
 
 #[test]
 fn a_quectel_set_up_error_after_the_send_command_is_not_sent_and_a_timeout_is_unknown() {
     let mut flow = MmsFlow::new(Vendor::Quectel, &cfg(false), &job());
     let run = drive(&mut flow, quectel_modem, Some("\r\n+QMMSEND: 714\r\n"));
-    assert!(matches!(run.outcome, MmsAtOutcome::NotSent { .. }), "{:?}", run.outcome);
+    assert!(
+        matches!(run.outcome, MmsAtOutcome::NotSent { .. }),
+        "{:?}",
+        run.outcome
+    );
     let mut flow = MmsFlow::new(Vendor::Quectel, &cfg(false), &job());
     let run = drive(&mut flow, quectel_modem, Some("\r\n+QMMSEND: 702\r\n"));
-    assert!(matches!(run.outcome, MmsAtOutcome::Unknown { .. }), "{:?}", run.outcome);
+    assert!(
+        matches!(run.outcome, MmsAtOutcome::Unknown { .. }),
+        "{:?}",
+        run.outcome
+    );
     // The draft is cleared either way.
     assert_eq!(run.lines.last().map(String::as_str), Some("AT+QMMSEDIT=0"));
 }
@@ -339,7 +356,8 @@ fn sim800_modem(line: &str) -> String {
 }
 
 #[test]
-fn a_sim800_submission_opens_the_bearer_downloads_after_connect_and_the_blocking_ok_is_the_result() {
+fn a_sim800_submission_opens_the_bearer_downloads_after_connect_and_the_blocking_ok_is_the_result()
+{
     let mut flow = MmsFlow::new(Vendor::Simcom2g, &cfg(true), &job());
     let run = drive(&mut flow, sim800_modem, None);
     assert_eq!(run.outcome, MmsAtOutcome::Accepted);
@@ -390,7 +408,11 @@ fn a_sim800_attachment_refused_with_cme_173_is_not_sent_and_a_failing_send_is_un
         },
         None,
     );
-    assert!(matches!(run.outcome, MmsAtOutcome::NotSent { .. }), "{:?}", run.outcome);
+    assert!(
+        matches!(run.outcome, MmsAtOutcome::NotSent { .. }),
+        "{:?}",
+        run.outcome
+    );
     assert!(!run.lines.iter().any(|l| l == "AT+CMMSSEND"));
     assert_eq!(run.lines.last().map(String::as_str), Some("AT+CMMSTERM"));
 
@@ -406,5 +428,9 @@ fn a_sim800_attachment_refused_with_cme_173_is_not_sent_and_a_failing_send_is_un
         },
         None,
     );
-    assert!(matches!(run.outcome, MmsAtOutcome::Unknown { .. }), "{:?}", run.outcome);
+    assert!(
+        matches!(run.outcome, MmsAtOutcome::Unknown { .. }),
+        "{:?}",
+        run.outcome
+    );
 }
