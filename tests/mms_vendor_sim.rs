@@ -178,8 +178,9 @@ async fn a_sim800_sends_a_picture_mms_with_its_blocking_flow_and_refuses_a_large
     assert_eq!(run(Personality::Sim800, flow).await, MmsAtOutcome::Accepted);
     check_submission(&fake);
 
-    // The SIM800C limit: CMMSDOWN of the 3000-byte picture fails with 173,
-    // before anything was sent.
+    // The SIM800C limit: CMMSDOWN of the 3000-byte picture fails (`+CME
+    // ERROR: 173`, a bare `ERROR` here without `AT+CMEE=1`) before anything
+    // was sent.
     let opts = SimOptions {
         personality: Personality::Sim800,
         timing: Timing::fast(),
@@ -188,7 +189,9 @@ async fn a_sim800_sends_a_picture_mms_with_its_blocking_flow_and_refuses_a_large
     };
     let outcome = run_on(opts, MmsFlow::new(vendor, &cfg, &job())).await;
     match &outcome {
-        MmsAtOutcome::NotSent { reason } => assert!(reason.contains("173"), "{reason}"),
+        MmsAtOutcome::NotSent { reason } => {
+            assert!(reason.contains("AT+CMMSDOWN=\"PIC\",3000"), "{reason}")
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(fake.submissions().len(), 1, "nothing more posted");
