@@ -406,6 +406,7 @@ mod tests {
         .encode()
         .unwrap();
         let new = store::NewMms {
+            modem: None,
             client: "alice".into(),
             idempotency_key: None,
             to: vec!["+4917012345".into()],

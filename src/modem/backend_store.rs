@@ -301,17 +301,27 @@ impl Backend for StoreBackend {
         self.changes.subscribe()
     }
 
-    fn lease_mms<'a>(&'a self, _modem: &'a str) -> BoxFuture<'a, Result<Option<MmsLease>>> {
+    fn lease_mms<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, Result<Option<MmsLease>>> {
         Box::pin(async move {
             let Some((cfg, _)) = &self.mms_at else {
                 return Ok(None);
             };
             let now = Utc::now();
             // The read connection first: an idle poll costs the writer nothing.
-            if !self.store.mms_due(now).await.map_err(backend_err)? {
+            if !self
+                .store
+                .mms_due_for(modem, now)
+                .await
+                .map_err(backend_err)?
+            {
                 return Ok(None);
             }
-            let Some(m) = self.store.lease_mms(now).await.map_err(backend_err)? else {
+            let Some(m) = self
+                .store
+                .lease_mms_for(modem, now)
+                .await
+                .map_err(backend_err)?
+            else {
                 return Ok(None);
             };
             match crate::mms::Pdu::decode(&m.pdu) {
