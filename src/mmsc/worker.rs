@@ -424,6 +424,32 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_push_received_by_a_modem_that_fetches_itself_is_left_to_that_modem() {
+        let (_dir, w) = worker().await;
+        let ni = mms::Pdu::notification_ind(
+            "T-1",
+            Some("+4917099999"),
+            None,
+            100,
+            3600,
+            "http://127.0.0.1:9/r/1",
+        );
+        let push = Push::mms(1, &ni).unwrap().encode().unwrap();
+        w.store.store_push_part(push_part(push)).await.unwrap();
+        w.fetchers.lock().unwrap().insert("m1".into());
+        assert!(!w.pass().await.unwrap(), "left alone");
+        let pending = w.store.pending_pushes(Utc::now(), 10).await.unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].attempts, 0);
+        // Once m1 no longer fetches (another model), MM1 takes it.
+        w.fetchers.lock().unwrap().clear();
+        assert!(w.pass().await.unwrap());
+        let later = Utc::now() + chrono::Duration::hours(1);
+        let pending = w.store.pending_pushes(later, 10).await.unwrap();
+        assert_eq!(pending[0].attempts, 1, "tried over MM1 (unreachable here)");
+    }
+
     #[test]
     fn retry_delays_double_up_to_the_cap() {
         assert_eq!(retry_delay(0), chrono::Duration::seconds(5));
