@@ -280,3 +280,35 @@ async fn a_retrieval_the_mmsc_cannot_serve_keeps_the_notification_for_a_later_at
     assert!(fake.notify_responses().is_empty());
     gw.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sim800_mms_push_is_read_with_cmmsrdpush_stored_and_fetched() {
+    let fake = FakeMmsc::start(FakeOptions::default()).await.expect("fake");
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start(dir.path(), "sim800", &fake.url()).await;
+    let mut bob = Client::connect(gw.mqtt_addr(), "bob", &["gsmq/inbox/mms"]).await;
+
+    let want = parts();
+    let tpdus = fake
+        .create_inbound_sms(
+            "T-in-800",
+            "+4917099999/TYPE=PLMN",
+            VENDOR_NUMBER,
+            Some("Photos"),
+            1_780_000_000,
+            want.clone(),
+            &mmsc_sms(),
+        )
+        .expect("push");
+    // The SIM800 takes the push itself: `+CMTI: "SM",1,"MMS PUSH",2,1`.
+    let sim = gw.pool().sim("vendor").expect("sim");
+    for t in &tpdus {
+        sim.inject_pdu(t).await.expect("inject");
+    }
+    // Read with AT+CMMSRDPUSH and stored; the SIM800 has no receive flow
+    // in gsmq yet, so the MM1 task fetches it.
+    let m = bob.json_on("gsmq/inbox/mms").await;
+    check_inbox(&m, dir.path(), &want);
+    assert_eq!(fake.fetched().len(), 1);
+    gw.shutdown().await;
+}

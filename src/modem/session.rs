@@ -26,13 +26,17 @@
 //!   [`RecvFlow`]) ends in exactly one [`SessionEvent::MmsFetched`]; one
 //!   MMS flow (send or fetch) runs at a time. Its downloads bypass the
 //!   digester ([`mms_at::recv::Capture`]), so binary content arrives intact.
-//! - A `+WAP_PUSH_MMS:` URC (SIMCom) becomes [`SessionEvent::MmsNotice`].
+//! - A `+WAP_PUSH_MMS:` URC (SIMCom) becomes [`SessionEvent::MmsNotice`],
+//!   and so does a SIM800 MMS push (`+CMTI: "SM",n,"MMS PUSH",…`), read
+//!   with `AT+CMMSRDPUSH=<n>`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::classify::{self, FailClass};
 use super::mms_at::recv::{self, Capture, FetchOutcome, PushNotice, RecvFlow};
+/// Most SIM800 MMS pushes waiting to be read.
+const PUSH_READS_MAX: usize = 32;
 use super::mms_at::{self, MmsAtOutcome, MmsFlow};
 use super::parse;
 use super::{at, ModemState, ModemStatus, OutPart, Registration};
@@ -291,6 +295,10 @@ enum Op {
     Mms,
     /// A command of the MMS retrieval flow (its events go to the flow).
     MmsRecv,
+    /// SIM800 `AT+CMMSRDPUSH=<index>`.
+    MmsRdPush {
+        index: i32,
+    },
 }
 
 #[derive(Debug)]
@@ -377,6 +385,8 @@ pub struct Session {
     recv: Option<(i64, Box<RecvFlow>)>,
     /// The raw download under way (a command of `recv`).
     capture: Option<Capture>,
+    /// SIM800 MMS pushes to read (`AT+CMMSRDPUSH`).
+    push_reads: VecDeque<i32>,
 }
 
 impl Session {
@@ -422,6 +432,7 @@ impl Session {
             mms: None,
             recv: None,
             capture: None,
+            push_reads: VecDeque::new(),
         }
     }
 
@@ -461,6 +472,7 @@ impl Session {
             && !self.sweep_due
             && self.sweeps.is_empty()
             && self.ussd_queue.is_empty()
+            && self.push_reads.is_empty()
             && self
                 .mms
                 .as_ref()
@@ -652,6 +664,7 @@ impl Session {
                 Op::Cmgr { slot, attempts } => self.to_read.push_front((slot, attempts)),
                 Op::Cmgd { slot } => self.to_delete.push_front(slot),
                 Op::Cnma => {}
+                Op::MmsRdPush { index } => self.push_reads.push_front(index),
                 Op::Cusd { id } => self.emit(SessionEvent::UssdReply {
                     id,
                     result: Err(reason.to_string()),
@@ -962,6 +975,10 @@ impl Session {
                 self.cfg.list_timeout,
             );
         }
+        if let Some(index) = self.push_reads.pop_front() {
+            let cmd = at::Command::from_line(&format!("AT+CMMSRDPUSH={index}"));
+            return self.issue(cmd, Op::MmsRdPush { index }, t);
+        }
         if let Some(((mem, _), _)) = self.to_read.front() {
             if self.needs_select(mem) {
                 return self.select_mem(mem.clone());
@@ -1211,6 +1228,11 @@ impl Session {
                 }
             }
             at::Urc::MemoryFull(_) => self.sweep_due = true,
+            at::Urc::MmsPush { index, .. } => {
+                if !self.push_reads.contains(&index) && self.push_reads.len() < PUSH_READS_MAX {
+                    self.push_reads.push_back(index);
+                }
+            }
             at::Urc::Boot(marker) => self.on_boot(marker),
             _ => {}
         }
@@ -1389,6 +1411,13 @@ impl Session {
                 }
             }
             Op::Cnma | Op::Mms | Op::MmsRecv => {}
+            Op::MmsRdPush { index } => {
+                let notice = f.info.iter().find_map(|l| recv::parse_cmmsrdpush(l));
+                match notice {
+                    Some(n) if ok => self.emit(SessionEvent::MmsNotice(n)),
+                    _ => tracing::warn!(index, ?fin, "SIM800 MMS push unreadable"),
+                }
+            }
             Op::Health(h) => self.on_health(h, &f.info),
             Op::Cusd { id } => {
                 if ok {

@@ -111,6 +111,16 @@ pub enum NetReply {
     Http(HttpReply),
 }
 
+/// An MMS notification the SIM800 took from a WAP-push SMS.
+#[derive(Debug, Clone)]
+struct StoredPush {
+    from: String,
+    subject: String,
+    transaction_id: String,
+    location: String,
+    size: u64,
+}
+
 /// A retrieved MMS as the SIMCom client keeps it.
 #[derive(Debug, Default, Clone)]
 struct Received {
@@ -150,6 +160,10 @@ pub(crate) struct SimMms {
     http: Option<HttpRequest>,
     /// SIM800: `AT+CMMSINIT` done (a second one fails until `AT+CMMSTERM`).
     inited: bool,
+    /// SIM800: WAP-push SMS parts by (sender, reference, total).
+    push_parts: HashMap<(String, u16, u8), Vec<Option<Vec<u8>>>>,
+    /// SIM800: MMS notifications taken from WAP-push SMS (1-based index).
+    pushes: Vec<StoredPush>,
     /// SIM800: larger `AT+CMMSDOWN` uploads fail with `+CME ERROR: 173`
     /// (MODEM-SPEC §7.1; observed above ~4.3 KB on SIM800C).
     max_attachment_bytes: Option<usize>,
@@ -441,6 +455,20 @@ impl SimMms {
         let f = args.map(fields).unwrap_or_default();
         let arg = |i: usize| f.get(i).map(String::as_str).unwrap_or("");
         Some(match (name, args.is_some()) {
+            ("+CMMSRDPUSH", true) => {
+                let push = arg(0)
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| i.checked_sub(1))
+                    .and_then(|i| self.pushes.get(i));
+                match push {
+                    Some(p) => Action::Lines(vec![format!(
+                        "+CMMSRDPUSH: 2,\"{}\",\"{}\",\"{}\",\"{}\",\"26/05/28,20:26:40+00\",128,{}",
+                        p.from, p.subject, p.transaction_id, p.location, p.size
+                    )]),
+                    None => Action::Fail(50),
+                }
+            }
             ("+CMMSINIT", false) if self.inited => Action::Fail(3),
             ("+CMMSINIT", false) => {
                 self.inited = true;
@@ -583,6 +611,52 @@ impl SimMms {
             Ok(pdu) => Action::Submit { pdu },
             Err(_) => Action::Fail(50),
         }
+    }
+
+    /// SIM800: takes a received SMS-DELIVER (with SMSC) that is a WAP push
+    /// carrying an MMS notification. `None`: not a push (store it as an
+    /// SMS); `Some(None)`: a part of a push still incomplete; `Some(Some(n))`:
+    /// the notification is stored at index `n` (report `+CMTI: "SM",n,"MMS PUSH",2,1`).
+    pub(crate) fn push_sms(&mut self, raw: &[u8]) -> Option<Option<usize>> {
+        let part = crate::modem::mms_push::push_part("sim", raw, chrono::Utc::now())?;
+        let data = match part.concat {
+            Some((reference, total, seq)) if total > 1 && seq >= 1 && seq <= total => {
+                if self.push_parts.len() >= FILES_MAX {
+                    self.push_parts.clear();
+                }
+                let key = (part.sender.clone(), reference, total);
+                let slots = self
+                    .push_parts
+                    .entry(key.clone())
+                    .or_insert_with(|| vec![None; usize::from(total)]);
+                slots[usize::from(seq) - 1] = Some(part.data);
+                if slots.iter().any(Option::is_none) {
+                    return Some(None);
+                }
+                let slots = self.push_parts.remove(&key).unwrap_or_default();
+                slots.into_iter().flatten().flatten().collect()
+            }
+            _ => part.data,
+        };
+        let ni = crate::mms::Push::decode(&data)
+            .and_then(|p| p.mms_pdu())
+            .ok()?;
+        if ni.message_type() != Some(crate::mms::MessageType::NotificationInd)
+            || self.pushes.len() >= FILES_MAX
+        {
+            return None;
+        }
+        self.pushes.push(StoredPush {
+            from: ni
+                .from()
+                .map(|f| crate::mms::strip_type(f).to_owned())
+                .unwrap_or(part.sender),
+            subject: ni.subject().unwrap_or("").replace('"', "'"),
+            transaction_id: ni.transaction_id()?.to_owned(),
+            location: ni.content_location()?.to_owned(),
+            size: ni.message_size().unwrap_or(0),
+        });
+        Some(Some(self.pushes.len()))
     }
 
     /// The HTTP request a command or upload asked for, if any.

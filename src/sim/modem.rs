@@ -1207,6 +1207,17 @@ impl Modem {
     fn deliver_inbound(&mut self, tpdu: Vec<u8>, now: Instant) {
         let mut pdu = self.smsc_octets();
         pdu.extend_from_slice(&tpdu);
+        // SIM800: the MMS client takes WAP pushes itself (MODEM-SPEC §7.1).
+        if self.personality == Personality::Sim800 {
+            match self.mms.push_sms(&pdu) {
+                Some(Some(n)) if self.mode != Mode::Boot => {
+                    self.urc(format!("+CMTI: \"SM\",{n},\"MMS PUSH\",2,1"), now);
+                    return;
+                }
+                Some(_) => return,
+                None => {}
+            }
+        }
         let mt = self.settings.cnmi[1];
         if mt == 2 && self.mode != Mode::Boot {
             let len = tpdu.len();

@@ -100,6 +100,28 @@ pub fn parse_wap_push_mms(line: &str) -> Option<PushNotice> {
     })
 }
 
+/// Parses the SIM800 answer to `AT+CMMSRDPUSH=<n>` (MODEM-SPEC §7.1):
+/// `+CMMSRDPUSH: <type>,"<sender>","<subject>","<tid>","<url>","<time>",<class>,<size>`.
+pub fn parse_cmmsrdpush(line: &str) -> Option<PushNotice> {
+    let (prefix, rest) = line.split_once(':')?;
+    if !prefix.trim().eq_ignore_ascii_case("+CMMSRDPUSH") {
+        return None;
+    }
+    let f = fields(rest);
+    let from = f.get(1)?.clone();
+    let transaction_id = f.get(3)?.clone();
+    let location = f.get(4)?.clone();
+    if transaction_id.is_empty() || location.is_empty() {
+        return None;
+    }
+    Some(PushNotice {
+        from,
+        transaction_id,
+        location,
+        size: f.last().and_then(|s| s.parse::<u64>().ok()),
+    })
+}
+
 /// The message to fetch (from an m-notification-ind).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchJob {

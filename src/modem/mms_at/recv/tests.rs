@@ -362,6 +362,19 @@ fn a_wap_push_mms_urc_gives_the_notification() {
 }
 
 #[test]
+fn a_sim800_cmmsrdpush_answer_gives_the_notification() {
+    let n = parse_cmmsrdpush(
+        "+CMMSRDPUSH: 2,\"+4917099999\",\"Photos\",\"T-1\",\"http://mmsc/r/1\",\"26/05/28,20:26:40+00\",128,34000",
+    )
+    .unwrap();
+    assert_eq!(n.from, "+4917099999");
+    assert_eq!(n.transaction_id, "T-1");
+    assert_eq!(n.location, "http://mmsc/r/1");
+    assert_eq!(n.size, Some(34000));
+    assert_eq!(parse_cmmsrdpush("+CMMSRDPUSH: 2,\"a\""), None);
+}
+
+#[test]
 fn a_capture_passes_lines_before_the_marker_to_the_digester() {
     let mut c = Capture::new("CONNECT", 3);
     let fed = c.feed(b"\r\n+CME ERROR: 3\r\n");
