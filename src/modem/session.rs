@@ -1228,10 +1228,10 @@ impl Session {
                 }
             }
             at::Urc::MemoryFull(_) => self.sweep_due = true,
-            at::Urc::MmsPush { index, .. } => {
-                if !self.push_reads.contains(&index) && self.push_reads.len() < PUSH_READS_MAX {
-                    self.push_reads.push_back(index);
-                }
+            at::Urc::MmsPush { index, .. }
+                if !self.push_reads.contains(&index) && self.push_reads.len() < PUSH_READS_MAX =>
+            {
+                self.push_reads.push_back(index);
             }
             at::Urc::Boot(marker) => self.on_boot(marker),
             _ => {}

@@ -111,6 +111,9 @@ pub enum NetReply {
     Http(HttpReply),
 }
 
+/// A concatenated WAP push: sender, reference, total parts.
+type PushKey = (String, u16, u8);
+
 /// An MMS notification the SIM800 took from a WAP-push SMS.
 #[derive(Debug, Clone)]
 struct StoredPush {
@@ -161,7 +164,7 @@ pub(crate) struct SimMms {
     /// SIM800: `AT+CMMSINIT` done (a second one fails until `AT+CMMSTERM`).
     inited: bool,
     /// SIM800: WAP-push SMS parts by (sender, reference, total).
-    push_parts: HashMap<(String, u16, u8), Vec<Option<Vec<u8>>>>,
+    push_parts: HashMap<PushKey, Vec<Option<Vec<u8>>>>,
     /// SIM800: MMS notifications taken from WAP-push SMS (1-based index).
     pushes: Vec<StoredPush>,
     /// SIM800: larger `AT+CMMSDOWN` uploads fail with `+CME ERROR: 173`
