@@ -484,7 +484,10 @@ impl SimMms {
                 self.clear_draft();
                 Action::Lines(Vec::new())
             }
-            (_, _) if !self.inited && name.starts_with("+CMMS") => Action::Fail(3),
+            // Not `AT+CMMS` (more messages to send): that is SMS.
+            (_, _) if !self.inited && name.starts_with("+CMMS") && name != "+CMMS" => {
+                Action::Fail(3)
+            }
             ("+CMMSCURL", true) => {
                 let url = arg(0);
                 self.mmsc_url = Some(if url.contains("://") {
@@ -771,6 +774,22 @@ pub(crate) fn completion_urc(personality: Personality, result: Result<(), u16>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sim800_mms_client_leaves_at_cmms_to_the_sms_side() {
+        let mut m = SimMms::default();
+        let p = Personality::Sim800;
+        assert_eq!(m.exec(p, "+CMMS", Some("2")), None);
+        assert_eq!(
+            m.exec(p, "+CMMSCURL", Some("\"m/mms\"")),
+            Some(Action::Fail(3))
+        );
+        assert_eq!(
+            m.exec(p, "+CMMSINIT", None),
+            Some(Action::Lines(Vec::new()))
+        );
+        assert_eq!(m.exec(p, "+CMMS", Some("2")), None);
+    }
 
     #[test]
     fn quoted_fields_keep_their_commas() {
