@@ -941,5 +941,59 @@ impl Capture {
     }
 }
 
+/// Fuzz entry (`fuzz/fuzz_targets/mms_at_recv.rs`): arbitrary modem bytes
+/// through a [`Capture`] whole and in small chunks, which must agree, and
+/// every line through the notification parsers. Panics only on a broken
+/// invariant.
+pub fn fuzz_capture(data: &[u8]) {
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let marker = if first & 1 == 0 {
+        "CONNECT"
+    } else {
+        "+CMMSREAD:"
+    };
+    let len = usize::from(first) * 4;
+    let whole = capture_all(marker, len, rest, rest.len().max(1));
+    let chunked = capture_all(marker, len, rest, usize::from(first % 7) + 1);
+    assert_eq!(whole, chunked, "the capture depends on chunking");
+    if let Some(d) = &whole.1 {
+        assert_eq!(d.len(), len, "a download of the wrong length");
+    }
+    for line in String::from_utf8_lossy(rest).lines() {
+        let _ = parse_wap_push_mms(line);
+        let _ = parse_cmmsrdpush(line);
+    }
+}
+
+/// Feeds `data` in `step`-byte chunks: (bytes for the digester, download).
+fn capture_all(
+    marker: &'static str,
+    len: usize,
+    data: &[u8],
+    step: usize,
+) -> (Vec<u8>, Option<Vec<u8>>) {
+    let mut c = Capture::new(marker, len);
+    let mut digest = Vec::new();
+    let mut got = None;
+    for piece in data.chunks(step) {
+        if got.is_some() {
+            digest.extend_from_slice(piece);
+            continue;
+        }
+        let fed = c.feed(piece);
+        digest.extend(fed.before);
+        if let Some(d) = fed.data {
+            got = Some(d);
+            digest.extend(fed.after);
+        }
+    }
+    if got.is_none() {
+        digest.extend(c.into_pending());
+    }
+    (digest, got)
+}
+
 #[cfg(test)]
 mod tests;

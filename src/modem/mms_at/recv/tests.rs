@@ -387,3 +387,32 @@ fn a_capture_passes_lines_before_the_marker_to_the_digester() {
     assert_eq!(fed.data.as_deref(), Some(&b"ab\n"[..]));
     assert_eq!(fed.after, b"OK\r\n");
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn a_download_is_taken_whole_whatever_its_bytes_and_chunking(
+            body in prop::collection::vec(any::<u8>(), 0..600),
+            step in 1usize..64,
+        ) {
+            let mut stream = b"\r\nCONNECT\r\n".to_vec();
+            stream.extend_from_slice(&body);
+            stream.extend_from_slice(b"\r\n+QFDWL: 1,2\r\nOK\r\n");
+            let (digest, data) = capture_all("CONNECT", body.len(), &stream, step);
+            prop_assert_eq!(data, Some(body));
+            prop_assert_eq!(digest, b"\r\n\r\n+QFDWL: 1,2\r\nOK\r\n".to_vec());
+        }
+
+        #[test]
+        fn arbitrary_modem_bytes_never_break_the_capture(
+            data in prop::collection::vec(any::<u8>(), 0..300),
+        ) {
+            fuzz_capture(&data);
+        }
+    }
+}
