@@ -32,6 +32,10 @@ const WAIT: Duration = Duration::from_secs(30);
 const INLINE_MAX: usize = 4096;
 
 fn config(dir: &Path, personality: &str, mmsc_url: &str) -> Config {
+    config_with(dir, personality, mmsc_url, "")
+}
+
+fn config_with(dir: &Path, personality: &str, mmsc_url: &str, extra: &str) -> Config {
     let h = hash(api_support::PASSWORD);
     let text = format!(
         r#"
@@ -55,6 +59,7 @@ transport = "modem"
 apn = "mms"
 inline_max_bytes = {INLINE_MAX}
 spool = {spool:?}
+{extra}
 "#,
         dir = dir.display(),
         spool = dir.join("spool").display().to_string(),
@@ -63,13 +68,15 @@ spool = {spool:?}
 }
 
 async fn start(dir: &Path, personality: &str, mmsc_url: &str) -> Gateway {
+    start_with(config(dir, personality, mmsc_url)).await
+}
+
+async fn start_with(cfg: Config) -> Gateway {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    let gw = Gateway::start(config(dir, personality, mmsc_url))
-        .await
-        .expect("gateway");
+    let gw = Gateway::start(cfg).await.expect("gateway");
     let mut w = gw.pool().handle("vendor").expect("modem").watch();
     tokio::time::timeout(WAIT, w.wait_for(|s| s.status == ModemStatus::Ready))
         .await
@@ -310,5 +317,55 @@ async fn a_sim800_mms_push_is_read_with_cmmsrdpush_stored_and_fetched() {
     let m = bob.json_on("gsmq/inbox/mms").await;
     check_inbox(&m, dir.path(), &want);
     assert_eq!(fake.fetched().len(), 1);
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ec25_retrieves_and_acknowledges_through_the_mms_proxy() {
+    // The MMSC's host does not resolve: only the proxy reaches it.
+    let fake = FakeMmsc::start(FakeOptions {
+        public_host: Some("mmsc.operator.example.invalid".into()),
+    })
+    .await
+    .expect("fake");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_with(
+        dir.path(),
+        "ec25",
+        &fake.url(),
+        &format!("proxy = {:?}", fake.proxy_url()),
+    );
+    let gw = start_with(cfg).await;
+    let mut bob = Client::connect(gw.mqtt_addr(), "bob", &["gsmq/inbox/mms"]).await;
+    let want = parts();
+    let tpdus = fake
+        .create_inbound_sms(
+            "T-in-proxy",
+            "+4917099999/TYPE=PLMN",
+            VENDOR_NUMBER,
+            Some("Photos"),
+            1_780_000_000,
+            want.clone(),
+            &mmsc_sms(),
+        )
+        .expect("push");
+    let sim = gw.pool().sim("vendor").expect("sim");
+    for t in &tpdus {
+        sim.inject_pdu(t).await.expect("inject");
+    }
+    let m = bob.json_on("gsmq/inbox/mms").await;
+    check_inbox(&m, dir.path(), &want);
+    let acks = fake.notify_responses();
+    assert_eq!(acks.len(), 1, "{acks:?}");
+    assert_eq!(acks[0].transaction_id(), Some("T-in-proxy"));
+    // Both requests went to the proxy in absolute form.
+    let logged = fake.requests();
+    assert!(
+        logged.iter().all(|r| r
+            .target
+            .starts_with("http://mmsc.operator.example.invalid/")),
+        "{logged:?}"
+    );
+    assert_eq!(logged.len(), 2, "{logged:?}");
     gw.shutdown().await;
 }

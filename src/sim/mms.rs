@@ -68,6 +68,8 @@ pub(crate) enum Upload {
     QuectelUrl,
     /// The Quectel HTTP POST data (`AT+QHTTPPOST`).
     QuectelPost,
+    /// The Quectel GET request header (`AT+QHTTPGET=<t>,<len>`).
+    QuectelGetHeader,
 }
 
 /// Why the simulated modem makes an HTTP request.
@@ -170,6 +172,13 @@ pub(crate) struct SimMms {
     /// SIM800: larger `AT+CMMSDOWN` uploads fail with `+CME ERROR: 173`
     /// (MODEM-SPEC §7.1; observed above ~4.3 KB on SIM800C).
     max_attachment_bytes: Option<usize>,
+}
+
+/// The target of an HTTP request line (`GET <target> HTTP/1.1`).
+fn request_target(req: &[u8]) -> Option<String> {
+    let line = req.split(|&b| b == b'\r').next()?;
+    let line = std::str::from_utf8(line).ok()?;
+    line.split(' ').nth(1).map(str::to_owned)
 }
 
 /// The checksum `AT+QFUPL`/`AT+QFDWL` report (16-bit XOR of byte pairs).
@@ -314,6 +323,13 @@ impl SimMms {
                 Ok(size) if size > 0 && size <= 2048 => Action::Upload {
                     size,
                     target: Upload::QuectelUrl,
+                },
+                _ => Action::Fail(50),
+            },
+            ("+QHTTPGET", true) if !arg(1).is_empty() => match arg(1).parse::<usize>() {
+                Ok(size) if size > 0 && size <= 4096 && self.http_url.is_some() => Action::Upload {
+                    size,
+                    target: Upload::QuectelGetHeader,
                 },
                 _ => Action::Fail(50),
             },
@@ -558,21 +574,33 @@ impl SimMms {
                 Vec::new()
             }
             Upload::QuectelPost => {
-                let body = if self.request_header {
+                let (target, body) = if self.request_header {
                     // A whole request: the body follows the blank line.
-                    match data.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let body = match data.windows(4).position(|w| w == b"\r\n\r\n") {
                         Some(i) => data[i + 4..].to_vec(),
                         None => Vec::new(),
-                    }
+                    };
+                    (request_target(&data), body)
                 } else {
-                    data
+                    (None, data)
                 };
-                if let Some(url) = &self.http_url {
+                if let Some((url, proxy)) = self.via(target) {
                     self.http = Some(HttpRequest {
                         purpose: HttpPurpose::QuectelPost,
-                        url: url.clone(),
-                        proxy: self.proxy.clone(),
+                        url,
+                        proxy,
                         body: Some(body),
+                    });
+                }
+                Vec::new()
+            }
+            Upload::QuectelGetHeader => {
+                if let Some((url, proxy)) = self.via(request_target(&data)) {
+                    self.http = Some(HttpRequest {
+                        purpose: HttpPurpose::QuectelGet,
+                        url,
+                        proxy,
+                        body: None,
                     });
                 }
                 Vec::new()
@@ -663,6 +691,24 @@ impl SimMms {
             size: ni.message_size().unwrap_or(0),
         });
         Some(Some(self.pushes.len()))
+    }
+
+    /// Where a Quectel request goes: an absolute-form `target` through the
+    /// `AT+QHTTPURL` server as a proxy, else the `AT+QHTTPURL` URL itself.
+    fn via(&self, target: Option<String>) -> Option<(String, Option<String>)> {
+        let base = self.http_url.clone()?;
+        match target {
+            Some(t) if t.starts_with("http://") || t.starts_with("https://") => {
+                let host = base
+                    .trim_start_matches("http://")
+                    .split('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                Some((t, Some(host)))
+            }
+            _ => Some((base, self.proxy.clone())),
+        }
     }
 
     /// The HTTP request a command or upload asked for, if any.

@@ -18,7 +18,10 @@
 //!   for before the download: a race gave 0-byte files), `AT+QFDWL`
 //!   (CONNECT, the raw m-retrieve-conf, `+QFDWL: <size>,<checksum>`, OK),
 //!   then m-notifyresp-ind posted with `AT+QHTTPPOST` and a full request
-//!   header (`AT+QHTTPCFG="requestheader",1`), then cleanup.
+//!   header (`AT+QHTTPCFG="requestheader",1`), then cleanup. With an MMS
+//!   proxy, `AT+QHTTPURL` names the proxy and the GET goes out as a whole
+//!   request too (`AT+QHTTPGET=<t>,<len>`, CONNECT, `GET <location>
+//!   HTTP/1.1` in absolute form), as does the POST.
 //!
 //! Use: [`RecvFlow::new`], drain [`RecvFlow::poll_output`]; for an
 //! [`Output::Download`] issue its command and hand the `len` raw bytes that
@@ -297,25 +300,42 @@ fn step(line: String, timeout: Duration, kind: Kind, group: Group) -> Step {
 
 /// The HTTP request m-notifyresp-ind is posted with (Quectel
 /// `requestheader` mode: the data is the whole request).
-fn notify_request(mmsc_url: &str, tid: &str) -> Option<Vec<u8>> {
+/// With `absolute` (through an HTTP proxy) the request target is the whole
+/// URL.
+fn notify_request(mmsc_url: &str, tid: &str, absolute: bool) -> Option<Vec<u8>> {
     let body = crate::mms::Pdu::notifyresp_ind(tid, crate::mms::status::RETRIEVED)
         .encode()
         .ok()?;
-    let rest = mmsc_url
-        .strip_prefix("http://")
-        .or_else(|| mmsc_url.strip_prefix("https://"))
-        .unwrap_or(mmsc_url);
-    let (host, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
+    let (host, path) = split_url(mmsc_url);
+    let target = if absolute { mmsc_url } else { path };
     let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/vnd.wap.mms-message\r\nContent-Length: {}\r\n\r\n",
+        "POST {target} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/vnd.wap.mms-message\r\nContent-Length: {}\r\n\r\n",
         body.len()
     )
     .into_bytes();
     req.extend_from_slice(&body);
     Some(req)
+}
+
+/// The GET of `location` through an HTTP proxy (absolute-form target).
+fn proxied_get(location: &str) -> Vec<u8> {
+    let (host, _) = split_url(location);
+    format!(
+        "GET {location} HTTP/1.1\r\nHost: {host}\r\nAccept: application/vnd.wap.mms-message\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// Host (with port) and path of an `http://` URL.
+fn split_url(url: &str) -> (&str, &str) {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .unwrap_or(url);
+    match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    }
 }
 
 impl RecvFlow {
@@ -406,25 +426,48 @@ impl RecvFlow {
             Kind::Plain,
             Fetch,
         ));
+        // Through the MMS proxy, the HTTP client talks to the proxy and
+        // sends whole requests with absolute-form targets.
+        let proxy = cfg
+            .proxy
+            .as_ref()
+            .map(|(host, port)| format!("http://{}:{port}/", quoted(host)));
         self.steps.push_back(step(
-            "AT+QHTTPCFG=\"requestheader\",0".into(),
+            format!(
+                "AT+QHTTPCFG=\"requestheader\",{}",
+                u8::from(proxy.is_some())
+            ),
             t,
             Kind::Plain,
             Fetch,
         ));
-        let url = job.location.as_bytes().to_vec();
+        let url = proxy
+            .clone()
+            .unwrap_or_else(|| job.location.clone())
+            .into_bytes();
         self.steps.push_back(step(
             format!("AT+QHTTPURL={},{http_t}", url.len()),
             t,
             Kind::Upload(url, None),
             Fetch,
         ));
-        self.steps.push_back(step(
-            format!("AT+QHTTPGET={http_t}"),
-            t,
-            Kind::Await(Awaited::QhttpGet),
-            Fetch,
-        ));
+        self.steps.push_back(match &proxy {
+            Some(_) => {
+                let get = proxied_get(&job.location);
+                step(
+                    format!("AT+QHTTPGET={http_t},{}", get.len()),
+                    t,
+                    Kind::Upload(get, Some(Awaited::QhttpGet)),
+                    Fetch,
+                )
+            }
+            None => step(
+                format!("AT+QHTTPGET={http_t}"),
+                t,
+                Kind::Await(Awaited::QhttpGet),
+                Fetch,
+            ),
+        });
         self.steps.push_back(step(
             format!("AT+QHTTPREADFILE=\"{QUECTEL_FILE}\",{http_t}"),
             t,
@@ -440,8 +483,8 @@ impl RecvFlow {
             },
             Fetch,
         ));
-        if let Some(req) = notify_request(&cfg.mmsc_url, &job.transaction_id) {
-            let url = cfg.mmsc_url.as_bytes().to_vec();
+        if let Some(req) = notify_request(&cfg.mmsc_url, &job.transaction_id, proxy.is_some()) {
+            let url = proxy.unwrap_or_else(|| cfg.mmsc_url.clone()).into_bytes();
             self.notify.push(step(
                 format!("AT+QHTTPURL={},{http_t}", url.len()),
                 t,

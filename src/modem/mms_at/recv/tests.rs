@@ -13,6 +13,13 @@ fn cfg() -> MmsAtConfig {
     }
 }
 
+fn direct() -> MmsAtConfig {
+    MmsAtConfig {
+        proxy: None,
+        ..cfg()
+    }
+}
+
 fn job() -> FetchJob {
     FetchJob {
         transaction_id: "T-1".into(),
@@ -131,7 +138,7 @@ fn quectel_modem(line: &str) -> Vec<u8> {
 fn a_quectel_fetch_downloads_the_binary_message_and_acknowledges_it() {
     let get = format!("\r\n+QHTTPGET: 0,200,{}\r\n", message().len());
     for chunk in [1, 7, 4096] {
-        let mut flow = RecvFlow::new(Vendor::Quectel, &cfg(), &job());
+        let mut flow = RecvFlow::new(Vendor::Quectel, &direct(), &job());
         let run = drive(
             &mut flow,
             quectel_modem,
@@ -183,8 +190,52 @@ fn a_quectel_fetch_downloads_the_binary_message_and_acknowledges_it() {
 }
 
 #[test]
-fn a_bare_quectel_http_error_fails_the_fetch_and_still_cleans_up() {
+fn through_the_mms_proxy_quectel_sends_whole_requests_to_the_proxy() {
+    let get = format!("\r\n+QHTTPGET: 0,200,{}\r\n", message().len());
     let mut flow = RecvFlow::new(Vendor::Quectel, &cfg(), &job());
+    let run = drive(
+        &mut flow,
+        |line| {
+            if line.starts_with("AT+QHTTPGET=") {
+                b"\r\nCONNECT\r\n".to_vec()
+            } else {
+                quectel_modem(line)
+            }
+        },
+        &[
+            &get,
+            "\r\n+QHTTPREADFILE: 0\r\n",
+            "\r\n+QHTTPPOST: 0,204\r\n",
+        ],
+        64,
+    );
+    assert!(
+        matches!(
+            run.outcome,
+            Some(FetchOutcome::Retrieved(Retrieved::RetrieveConf {
+                acknowledged: true,
+                ..
+            }))
+        ),
+        "{:?}",
+        run.outcome
+    );
+    assert_eq!(run.lines[3], "AT+QHTTPCFG=\"requestheader\",1");
+    assert_eq!(run.uploads[0], b"http://10.0.0.172:80/");
+    let get_req = String::from_utf8(run.uploads[1].clone()).unwrap();
+    assert_eq!(
+        get_req,
+        "GET http://mmsc.example.com/r/42 HTTP/1.1\r\nHost: mmsc.example.com\r\nAccept: application/vnd.wap.mms-message\r\n\r\n"
+    );
+    assert_eq!(run.lines[5], format!("AT+QHTTPGET=80,{}", get_req.len()));
+    assert_eq!(run.uploads[2], b"http://10.0.0.172:80/");
+    assert!(String::from_utf8_lossy(&run.uploads[3])
+        .starts_with("POST http://mmsc.example.com/mms HTTP/1.1\r\n"));
+}
+
+#[test]
+fn a_bare_quectel_http_error_fails_the_fetch_and_still_cleans_up() {
+    let mut flow = RecvFlow::new(Vendor::Quectel, &direct(), &job());
     let run = drive(&mut flow, quectel_modem, &["\r\n+QHTTPGET: 702\r\n"], 64);
     assert_eq!(
         run.outcome,
@@ -205,7 +256,7 @@ fn a_bare_quectel_http_error_fails_the_fetch_and_still_cleans_up() {
 #[test]
 fn a_failed_acknowledgement_keeps_the_message_but_says_so() {
     let get = format!("\r\n+QHTTPGET: 0,200,{}\r\n", message().len());
-    let mut flow = RecvFlow::new(Vendor::Quectel, &cfg(), &job());
+    let mut flow = RecvFlow::new(Vendor::Quectel, &direct(), &job());
     let run = drive(
         &mut flow,
         quectel_modem,
@@ -227,7 +278,7 @@ fn a_failed_acknowledgement_keeps_the_message_but_says_so() {
 
 #[test]
 fn a_missing_completion_urc_fails_the_fetch_at_its_deadline() {
-    let mut flow = RecvFlow::new(Vendor::Quectel, &cfg(), &job());
+    let mut flow = RecvFlow::new(Vendor::Quectel, &direct(), &job());
     let run = drive(&mut flow, quectel_modem, &[], 64);
     assert_eq!(
         run.outcome,
