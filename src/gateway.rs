@@ -98,10 +98,12 @@ impl Gateway {
         ));
         // MMS before the modems: MMS left `sending` are recovered before a
         // runner may lease one (`[mms] transport = "modem"`).
+        let mut fetchers = crate::mmsc::worker::ModemFetchers::default();
         if let Some(mms) = &config.mms {
             let worker = crate::mmsc::worker::Worker::start(mms, &config.storage, store.clone())
                 .await
                 .map_err(|e| Error::Startup(format!("mms: {e}")))?;
+            fetchers = worker.fetchers.clone();
             tasks.spawn(worker.run(cancel.clone()));
         }
         // Modems: one runner each, reporting to the store.
@@ -111,7 +113,13 @@ impl Gateway {
             .as_ref()
             .filter(|m| m.transport == crate::config::MmsTransport::Modem)
         {
-            modem_backend = modem_backend.with_mms_at(mms.modem_client(), mms.retry_unknown);
+            modem_backend = modem_backend
+                .with_mms_at(mms.modem_client(), mms.retry_unknown)
+                .with_mms_receive(
+                    mms.spool_dir(&config.storage),
+                    mms.inline_max_bytes,
+                    fetchers,
+                );
         }
         let modem_backend = Arc::new(modem_backend);
         let pool = Pool::start(&config.modems, modem_backend.clone(), cancel.child_token())?;

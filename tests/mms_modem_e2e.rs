@@ -4,7 +4,8 @@
 //! has no MMS flow. A picture MMS sent over MQTT must be sent by the vendor
 //! modem, reach the fake MMSC byte for byte and end `sent`; an SMS sent at
 //! the same time through the same modem must still arrive. An MMS the MMSC
-//! refuses ends `failed` with the modem's report and is not sent again.
+//! refuses ends `failed` with the modem's report and is not sent again. An
+//! MMS routed to one modem (`modem`) is sent by that modem only.
 
 mod api_support;
 mod mms_support;
@@ -162,6 +163,11 @@ async fn a_sim7600_sends_a_picture_mms_from_mqtt_to_the_mmsc_while_an_sms_still_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sim800_sends_a_picture_mms_with_its_blocking_flow_and_the_sms_still_arrives() {
+    picture_and_sms_through("sim800").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ec25_sends_a_picture_mms_from_mqtt_to_the_mmsc_while_an_sms_still_arrives() {
     picture_and_sms_through("ec25").await;
 }
@@ -196,5 +202,64 @@ async fn an_mms_the_mmsc_refuses_through_an_ec25_ends_failed_with_the_modem_repo
     let m = gw.store().mms(message_id).await.unwrap().expect("stored");
     assert_eq!(m.state.as_str(), "failed");
     assert!(fake.submissions().is_empty());
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mms_routed_to_a_modem_is_sent_only_by_that_modem() {
+    let fake = FakeMmsc::start(FakeOptions::default()).await.expect("fake");
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start(dir.path(), "ec25", &fake.url()).await;
+    let mut alice = Client::connect(
+        gw.mqtt_addr(),
+        "alice",
+        &["gsmq/alice/reply", "gsmq/alice/mms/status"],
+    )
+    .await;
+    // Pinned to the generic modem, which has no MMS client: the EC25 must
+    // leave it alone, so it stays queued.
+    let pinned =
+        json!({"id": "r-plain", "to": "+4917012345678", "text": "via plain", "modem": "plain"});
+    alice
+        .publish("gsmq/alice/mms/send", pinned.to_string())
+        .await;
+    let reply = alice.json_on("gsmq/alice/reply").await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    let plain_id = reply["message_id"].as_i64().expect("message_id");
+    // Pinned to the EC25: sent.
+    let vendor =
+        json!({"id": "r-vendor", "to": "+4917012345678", "text": "via vendor", "modem": "vendor"});
+    alice
+        .publish("gsmq/alice/mms/send", vendor.to_string())
+        .await;
+    assert_eq!(alice.json_on("gsmq/alice/reply").await["ok"], true);
+    let mut states = Vec::new();
+    while states.len() < 3 {
+        let ev = alice.json_on("gsmq/alice/mms/status").await;
+        states.push((
+            ev["id"].as_str().unwrap().to_owned(),
+            ev["state"].as_str().unwrap().to_owned(),
+        ));
+    }
+    assert!(
+        states.contains(&("r-vendor".into(), "sent".into())),
+        "{states:?}"
+    );
+    assert!(
+        !states.contains(&("r-plain".into(), "sent".into())),
+        "{states:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let m = gw.store().mms(plain_id).await.unwrap().expect("stored");
+    assert_eq!(m.state.as_str(), "queued");
+    let subs = fake.submissions();
+    assert_eq!(subs.len(), 1, "only the MMS routed to the EC25 was sent");
+    assert_eq!(subs[0].pdu.parts()[0].data, b"via vendor");
+    // A name that is no modem and no tag leaves no eligible modem, as for SMS.
+    let bad = json!({"id": "r-bad", "to": "+4917012345678", "text": "x", "modem": "nope"});
+    alice.publish("gsmq/alice/mms/send", bad.to_string()).await;
+    let reply = alice.json_on("gsmq/alice/reply").await;
+    assert_eq!(reply["ok"], false, "{reply}");
+    assert_eq!(reply["error"]["code"], "invalid_recipient", "{reply}");
     gw.shutdown().await;
 }

@@ -1,5 +1,6 @@
 //! The vendor MMS send flows (`modem::mms_at`) end to end: the sans-IO flow
-//! drives a simulated SIM7600 (`AT+CMMS*`) or EC25 (`AT+QMMS*`, `AT+QFUPL`)
+//! drives a simulated SIM7600 (`AT+CMMS*`), SIM800 (blocking `AT+CMMSSEND`)
+//! or EC25 (`AT+QMMS*`, `AT+QFUPL`)
 //! over a real PTY through the real digester; the simulated modem posts the
 //! draft to the fake MMSC, which must receive exactly the bytes of every
 //! part, and the flow must end only on the completion URC.
@@ -33,13 +34,20 @@ fn job() -> MmsJob {
 }
 
 /// Spawns a simulated modem, waits until it answers, and runs `flow` on it.
-async fn run(personality: Personality, mut flow: MmsFlow) -> MmsAtOutcome {
-    let sim = sim::spawn(SimOptions {
-        personality,
-        timing: Timing::fast(),
-        ..SimOptions::default()
-    })
-    .expect("sim");
+async fn run(personality: Personality, flow: MmsFlow) -> MmsAtOutcome {
+    run_on(
+        SimOptions {
+            personality,
+            timing: Timing::fast(),
+            ..SimOptions::default()
+        },
+        flow,
+    )
+    .await
+}
+
+async fn run_on(opts: SimOptions, mut flow: MmsFlow) -> MmsAtOutcome {
+    let sim = sim::spawn(opts).expect("sim");
     let opener = SerialOpener {
         path: sim.path().to_path_buf(),
         baud: 115_200,
@@ -153,4 +161,38 @@ async fn a_simcom_sim7600_sends_a_picture_mms_and_reports_an_mmsc_refusal() {
         "{outcome:?}"
     );
     assert_eq!(fake.submissions().len(), 1, "a refused MMS is not stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sim800_sends_a_picture_mms_with_its_blocking_flow_and_refuses_a_large_attachment() {
+    let fake = FakeMmsc::start(FakeOptions::default()).await.expect("fake");
+    let cfg = MmsAtConfig {
+        mmsc_url: fake.url(),
+        proxy: None,
+        apn: "mms".into(),
+        context_id: 1,
+    };
+    let vendor = Vendor::for_model("SIMCOM_SIM800L").unwrap();
+    assert_eq!(vendor, Vendor::Simcom2g);
+    let flow = MmsFlow::new(vendor, &cfg, &job());
+    assert_eq!(run(Personality::Sim800, flow).await, MmsAtOutcome::Accepted);
+    check_submission(&fake);
+
+    // The SIM800C limit: CMMSDOWN of the 3000-byte picture fails (`+CME
+    // ERROR: 173`, a bare `ERROR` here without `AT+CMEE=1`) before anything
+    // was sent.
+    let opts = SimOptions {
+        personality: Personality::Sim800,
+        timing: Timing::fast(),
+        mms_max_attachment_bytes: Some(2048),
+        ..SimOptions::default()
+    };
+    let outcome = run_on(opts, MmsFlow::new(vendor, &cfg, &job())).await;
+    match &outcome {
+        MmsAtOutcome::NotSent { reason } => {
+            assert!(reason.contains("AT+CMMSDOWN=\"PIC\",3000"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.submissions().len(), 1, "nothing more posted");
 }

@@ -68,6 +68,7 @@ fn transcript(seed: u64, faults: Faults) -> (Vec<(Duration, Vec<u8>)>, Vec<Strin
                         m.replug(now + down_for);
                     }
                     ModemEvent::MmsSubmit(s) => events.push(format!("mms {}", s.id)),
+                    ModemEvent::MmsHttp(r) => events.push(format!("mms http {}", r.url)),
                 }
             }
         }

@@ -17,7 +17,7 @@ use super::{Error, ErrorCode};
 use crate::mms::{ContentType, Param, Part, Pdu};
 
 /// Fields of `{prefix}/{user}/mms/send`.
-pub const MMS_SEND_FIELDS: &[&str] = &["id", "to", "subject", "text", "attachments"];
+pub const MMS_SEND_FIELDS: &[&str] = &["id", "to", "modem", "subject", "text", "attachments"];
 /// Fields of one entry of `attachments`.
 pub const ATTACHMENT_FIELDS: &[&str] = &["content_type", "name", "data_base64"];
 /// Most recipients of one MMS.
@@ -49,6 +49,9 @@ pub struct MmsSendRequest {
     pub subject: Option<String>,
     pub text: Option<String>,
     pub attachments: Vec<Attachment>,
+    /// The modem (name or tag) that must send it when modems send MMS
+    /// (`[mms] transport = "modem"`); resolved like SMS `modem`.
+    pub modem: Option<String>,
 }
 
 fn field(field: &'static str, expected: &'static str) -> RequestError {
@@ -112,12 +115,23 @@ pub(crate) fn parse_send(
     if text.is_none() && attachments.is_empty() {
         return Err(RequestError::EmptyText);
     }
+    const MODEM: &str = "a modem name or tag";
+    let modem = match get("modem") {
+        None => None,
+        Some(Value::String(s))
+            if !s.is_empty() && s.len() <= 128 && !s.contains(['/', '+', '#']) =>
+        {
+            Some(s.clone())
+        }
+        Some(_) => return Err(field("modem", MODEM)),
+    };
     Ok(MmsSendRequest {
         id,
         to,
         subject,
         text,
         attachments,
+        modem,
     })
 }
 
@@ -313,6 +327,7 @@ mod tests {
         assert_eq!(r.id.as_deref(), Some("p1"));
         assert_eq!(r.to, vec!["+491711234567", "+4917200000"]);
         assert_eq!(r.subject.as_deref(), Some("Hi"));
+        assert_eq!(r.modem, None);
         assert_eq!(r.attachments[0].content_type, "image/jpeg");
         assert_eq!(r.attachments[0].data, vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00]);
         let pdu = Pdu::decode(&encode_send_req(&r, 300 * 1024).unwrap()).unwrap();
@@ -322,6 +337,12 @@ mod tests {
         assert_eq!(parts[1].data, vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00]);
         assert_eq!(parts[1].content_location(), Some("a.jpg"));
         assert_eq!(pdu.to(), vec!["+491711234567", "+4917200000"]);
+    }
+
+    #[test]
+    fn an_mms_request_may_name_the_modem_or_tag_that_sends_it() {
+        let r = send(r#"{"to":"+4917112345","text":"a","modem":"lte"}"#).unwrap();
+        assert_eq!(r.modem.as_deref(), Some("lte"));
     }
 
     #[test]
@@ -353,7 +374,12 @@ mod tests {
                 Some("attachments"),
             ),
             (
-                r#"{"to":"+4917112345","text":"a","modem":"m"}"#,
+                r#"{"to":"+4917112345","text":"a","modem":"a/b"}"#,
+                ErrorCode::InvalidField,
+                Some("modem"),
+            ),
+            (
+                r#"{"to":"+4917112345","text":"a","modem":7}"#,
                 ErrorCode::InvalidField,
                 Some("modem"),
             ),
@@ -462,6 +488,7 @@ mod tests {
                 name: "big.png".into(),
                 data: vec![7; 5000],
             }],
+            modem: None,
         };
         let e = encode_send_req(&r, 4000).unwrap_err();
         assert_eq!(e.code, ErrorCode::TooLong);

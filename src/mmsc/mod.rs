@@ -343,21 +343,8 @@ impl Mm1Client {
         }
         let bytes = self.read_limited(resp).await?;
         let conf = Pdu::decode(&bytes)?;
-        if conf.message_type() != Some(MessageType::RetrieveConf) {
-            return Err(Error::UnexpectedPdu {
-                expected: "m-retrieve-conf",
-                got: type_name(&conf),
-            });
-        }
-        if let Some(st) = conf.headers.iter().find_map(|h| match h {
-            mms::Header::RetrieveStatus(s) => Some(*s),
-            _ => None,
-        }) {
-            if st != mms::response::OK {
-                return Err(Error::RetrieveStatus(st));
-            }
-        }
-        let mut inbound = self.inbound(&tid, &conf, spool).await?;
+        check_retrieve_conf(&conf)?;
+        let mut inbound = inbound_from_conf(&tid, &conf, spool, self.cfg.inline_max_bytes).await?;
         let ack = Pdu::notifyresp_ind(&tid, mms::status::RETRIEVED).encode()?;
         inbound.acknowledged = match self.post(&self.cfg.mmsc_url, ack).await {
             Ok(r) if r.status().is_success() => true,
@@ -374,57 +361,6 @@ impl Mm1Client {
             }
         };
         Ok(inbound)
-    }
-
-    async fn inbound(&self, tid: &str, conf: &Pdu, spool: &Path) -> Result<InboundMms> {
-        let mut parts = Vec::new();
-        let owned: Vec<mms::Part> = match &conf.content {
-            Some((_, Body::Multipart(p))) => p.clone(),
-            Some((ct, Body::Single(d))) => vec![mms::Part {
-                content_type: ct.clone(),
-                headers: Vec::new(),
-                data: d.clone(),
-            }],
-            None => Vec::new(),
-        };
-        for (i, p) in owned.into_iter().enumerate() {
-            let sha256 = sha256_hex(&p.data);
-            let size = p.data.len();
-            let body = if size > self.cfg.inline_max_bytes {
-                tokio::fs::create_dir_all(spool).await?;
-                let name = p
-                    .content_location()
-                    .or(p.content_type.name())
-                    .unwrap_or("part");
-                let path = spool.join(format!("{}-{i}-{}", sanitize(tid), sanitize(name)));
-                tokio::fs::write(&path, &p.data).await?;
-                PartBody::File(path)
-            } else {
-                PartBody::Inline(p.data.clone())
-            };
-            parts.push(InboundPart {
-                content_type: p.content_type.to_string(),
-                media: p.content_type.media.clone(),
-                content_id: p.content_id().map(str::to_owned),
-                content_location: p.content_location().map(str::to_owned),
-                size,
-                sha256,
-                body,
-            });
-        }
-        Ok(InboundMms {
-            transaction_id: tid.to_owned(),
-            message_id: conf.message_id().map(str::to_owned),
-            from: conf.from().map(str::to_owned),
-            to: conf.to().into_iter().map(str::to_owned).collect(),
-            subject: conf.subject().map(str::to_owned),
-            date: conf
-                .date()
-                .and_then(|d| i64::try_from(d).ok())
-                .and_then(|d| DateTime::from_timestamp(d, 0)),
-            parts,
-            acknowledged: false,
-        })
     }
 
     async fn post(
@@ -465,6 +401,130 @@ impl Mm1Client {
             }
         }
     }
+}
+
+/// One plain HTTP exchange with an MMSC, as a modem's own HTTP client makes
+/// it (the simulator): GET `url`, or POST `body` as an MMS PDU, through
+/// `proxy` (`host:port`) if any. Returns the status (0 when nothing
+/// answered) and the body (bounded like [`Mm1Config::response_max_bytes`]).
+pub async fn exchange(url: &str, proxy: Option<&str>, body: Option<Vec<u8>>) -> (u16, Vec<u8>) {
+    let client = match Mm1Client::new(Mm1Config {
+        mmsc_url: url.to_owned(),
+        proxy: proxy.map(str::to_owned),
+        request_timeout: Duration::from_secs(30),
+        ..Mm1Config::default()
+    }) {
+        Ok(c) => c,
+        Err(_) => return (0, Vec::new()),
+    };
+    let sent = match body {
+        Some(b) => client.post(url, b).await,
+        None => {
+            client
+                .http
+                .get(url)
+                .header(reqwest::header::ACCEPT, MMS_CONTENT_TYPE)
+                .send()
+                .await
+        }
+    };
+    let Ok(resp) = sent else {
+        return (0, Vec::new());
+    };
+    let status = resp.status().as_u16();
+    match client.read_limited(resp).await {
+        Ok(b) => (status, b),
+        Err(_) => (0, Vec::new()),
+    }
+}
+
+/// Checks an m-retrieve-conf (message type, X-Mms-Retrieve-Status).
+pub fn check_retrieve_conf(conf: &Pdu) -> Result<()> {
+    if conf.message_type() != Some(MessageType::RetrieveConf) {
+        return Err(Error::UnexpectedPdu {
+            expected: "m-retrieve-conf",
+            got: type_name(conf),
+        });
+    }
+    if let Some(st) = conf.headers.iter().find_map(|h| match h {
+        mms::Header::RetrieveStatus(s) => Some(*s),
+        _ => None,
+    }) {
+        if st != mms::response::OK {
+            return Err(Error::RetrieveStatus(st));
+        }
+    }
+    Ok(())
+}
+
+/// One received part: inline, or written to `spool` when larger than
+/// `inline_max` bytes (named after the transaction and the part).
+pub async fn inbound_part(
+    tid: &str,
+    index: usize,
+    p: &mms::Part,
+    spool: &Path,
+    inline_max: usize,
+) -> Result<InboundPart> {
+    let sha256 = sha256_hex(&p.data);
+    let size = p.data.len();
+    let body = if size > inline_max {
+        tokio::fs::create_dir_all(spool).await?;
+        let name = p
+            .content_location()
+            .or(p.content_type.name())
+            .unwrap_or("part");
+        let path = spool.join(format!("{}-{index}-{}", sanitize(tid), sanitize(name)));
+        tokio::fs::write(&path, &p.data).await?;
+        PartBody::File(path)
+    } else {
+        PartBody::Inline(p.data.clone())
+    };
+    Ok(InboundPart {
+        content_type: p.content_type.to_string(),
+        media: p.content_type.media.clone(),
+        content_id: p.content_id().map(str::to_owned),
+        content_location: p.content_location().map(str::to_owned),
+        size,
+        sha256,
+        body,
+    })
+}
+
+/// The received MMS an m-retrieve-conf carries (parts above `inline_max`
+/// bytes spooled); `acknowledged` is left `false`.
+pub async fn inbound_from_conf(
+    tid: &str,
+    conf: &Pdu,
+    spool: &Path,
+    inline_max: usize,
+) -> Result<InboundMms> {
+    let owned: Vec<mms::Part> = match &conf.content {
+        Some((_, Body::Multipart(p))) => p.clone(),
+        Some((ct, Body::Single(d))) => vec![mms::Part {
+            content_type: ct.clone(),
+            headers: Vec::new(),
+            data: d.clone(),
+        }],
+        None => Vec::new(),
+    };
+    let mut parts = Vec::new();
+    for (i, p) in owned.iter().enumerate() {
+        parts.push(inbound_part(tid, i, p, spool, inline_max).await?);
+    }
+    Ok(InboundMms {
+        transaction_id: tid.to_owned(),
+        message_id: conf.message_id().map(str::to_owned),
+        from: conf.from().map(str::to_owned),
+        to: conf.to().into_iter().map(str::to_owned).collect(),
+        subject: conf.subject().map(str::to_owned),
+        date: conf
+            .date()
+            .and_then(|d| i64::try_from(d).ok())
+            .and_then(|d| DateTime::from_timestamp(d, 0)),
+        parts,
+        acknowledged: false,
+    })
 }
 
 fn type_name(p: &Pdu) -> &'static str {

@@ -13,8 +13,13 @@
 //! - A push stays `pending` in the store until the MMS it announces is
 //!   committed with its event (or it is given up after
 //!   `store::PUSH_ATTEMPTS_MAX` attempts).
+//! - With `[mms] transport = "modem"`, pushes received by a modem with a
+//!   vendor MMS flow ([`ModemFetchers`]) are left to that modem's runner
+//!   (`Backend::lease_mms_fetch`): only it can reach the MMSC.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -36,6 +41,11 @@ pub const RETRY_DELAY_MAX: Duration = Duration::from_secs(600);
 /// Pushes handled per pass.
 pub const PUSH_BATCH: usize = 16;
 
+/// Names of the modems that retrieve their own MMS (vendor flows, `[mms]
+/// transport = "modem"`), kept up to date by the modem backend from the
+/// modems' states.
+pub type ModemFetchers = Arc<Mutex<HashSet<String>>>;
+
 /// The MMS task's settings.
 #[derive(Debug, Clone)]
 pub struct Worker {
@@ -46,6 +56,8 @@ pub struct Worker {
     /// Send queued MMS over MM1; `false` with `[mms] transport = "modem"`
     /// (the modem runners send them; pushes are still handled here).
     pub send: bool,
+    /// Modems whose pushes this task leaves alone.
+    pub fetchers: ModemFetchers,
 }
 
 /// The delay before attempt `attempts + 1` of a submission that reached nothing.
@@ -91,6 +103,7 @@ impl Worker {
             client,
             spool: cfg.spool_dir(storage),
             send: cfg.transport == crate::config::MmsTransport::Mm1,
+            fetchers: ModemFetchers::default(),
         })
     }
 
@@ -128,6 +141,14 @@ impl Worker {
             }
         }
         for push in self.store.pending_pushes(Utc::now(), PUSH_BATCH).await? {
+            let theirs = self
+                .fetchers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(&push.modem);
+            if theirs {
+                continue;
+            }
             self.push(push).await?;
             worked = true;
         }
@@ -196,7 +217,7 @@ impl Worker {
             Some(MessageType::NotificationInd) => {
                 match self.client.retrieve(&pdu, &self.spool).await {
                     Ok(inbound) => {
-                        let m = inbound_mms(&p, inbound);
+                        let m = inbound_mms(&p.modem, &p.sender, inbound, Utc::now());
                         self.store.store_inbound_mms(Some(p.push_id), m).await?;
                         Ok(())
                     }
@@ -212,26 +233,29 @@ impl Worker {
                     }
                 }
             }
-            Some(MessageType::DeliveryInd) => {
-                if let Some(id) = pdu.message_id() {
-                    let delivery = delivery(pdu.status());
-                    let matched = self.store.mms_delivery(id, delivery, Utc::now()).await?;
-                    if matched.is_none() {
-                        tracing::info!(mmsc_message_id = id, "delivery report matched no MMS");
-                    }
-                }
-                self.store
-                    .push_outcome(p.push_id, PushOutcome::Done, Utc::now())
-                    .await
-            }
-            other => {
-                tracing::info!(push_id = p.push_id, ?other, "MMS push ignored");
-                self.store
-                    .push_outcome(p.push_id, PushOutcome::Done, Utc::now())
-                    .await
-            }
+            _ => handle_report(&self.store, p.push_id, &pdu).await,
         }
     }
+}
+
+/// Handles a push that announces no message: a delivery report is applied
+/// to its MMS, anything else is ignored; the push is done either way.
+pub async fn handle_report(store: &Store, push_id: i64, pdu: &mms::Pdu) -> store::Result<()> {
+    match pdu.message_type() {
+        Some(MessageType::DeliveryInd) => {
+            if let Some(id) = pdu.message_id() {
+                let delivery = delivery(pdu.status());
+                let matched = store.mms_delivery(id, delivery, Utc::now()).await?;
+                if matched.is_none() {
+                    tracing::info!(mmsc_message_id = id, "delivery report matched no MMS");
+                }
+            }
+        }
+        other => tracing::info!(push_id, ?other, "MMS push ignored"),
+    }
+    store
+        .push_outcome(push_id, PushOutcome::Done, Utc::now())
+        .await
 }
 
 /// Maps X-Mms-Status of an m-delivery-ind. Deferred, forwarded and
@@ -260,20 +284,27 @@ fn delivery(status: Option<u8>) -> Delivery {
     }
 }
 
-fn inbound_mms(p: &PendingPush, m: InboundMms) -> store::InboundMms {
+/// The store's form of a received MMS (`sender`: who sent the push, used
+/// when the message names no sender).
+pub fn inbound_mms(
+    modem: &str,
+    sender: &str,
+    m: InboundMms,
+    now: chrono::DateTime<Utc>,
+) -> store::InboundMms {
     store::InboundMms {
         id: 0,
-        modem: p.modem.clone(),
+        modem: modem.to_owned(),
         from: m
             .from
             .as_deref()
-            .map_or_else(|| p.sender.clone(), |f| mms::strip_type(f).to_owned()),
+            .map_or_else(|| sender.to_owned(), |f| mms::strip_type(f).to_owned()),
         to: m.to.iter().map(|t| mms::strip_type(t).to_owned()).collect(),
         subject: m.subject,
         sent_at: m.date,
         transaction_id: m.transaction_id,
         mmsc_message_id: m.message_id,
-        received_at: Utc::now(),
+        received_at: now,
         parts: m
             .parts
             .into_iter()
@@ -375,6 +406,7 @@ mod tests {
         .encode()
         .unwrap();
         let new = store::NewMms {
+            modem: None,
             client: "alice".into(),
             idempotency_key: None,
             to: vec!["+4917012345".into()],
@@ -390,6 +422,32 @@ mod tests {
             !w.store.mms_due(Utc::now()).await.unwrap(),
             "not due before the backoff"
         );
+    }
+
+    #[tokio::test]
+    async fn a_push_received_by_a_modem_that_fetches_itself_is_left_to_that_modem() {
+        let (_dir, w) = worker().await;
+        let ni = mms::Pdu::notification_ind(
+            "T-1",
+            Some("+4917099999"),
+            None,
+            100,
+            3600,
+            "http://127.0.0.1:9/r/1",
+        );
+        let push = Push::mms(1, &ni).unwrap().encode().unwrap();
+        w.store.store_push_part(push_part(push)).await.unwrap();
+        w.fetchers.lock().unwrap().insert("m1".into());
+        assert!(!w.pass().await.unwrap(), "left alone");
+        let pending = w.store.pending_pushes(Utc::now(), 10).await.unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].attempts, 0);
+        // Once m1 no longer fetches (another model), MM1 takes it.
+        w.fetchers.lock().unwrap().clear();
+        assert!(w.pass().await.unwrap());
+        let later = Utc::now() + chrono::Duration::hours(1);
+        let pending = w.store.pending_pushes(later, 10).await.unwrap();
+        assert_eq!(pending[0].attempts, 1, "tried over MM1 (unreachable here)");
     }
 
     #[test]

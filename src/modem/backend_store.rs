@@ -6,14 +6,24 @@
 //! lease queued MMS for their modem's own MMS client; outcomes are recorded
 //! like the MM1 task records them (an unknown outcome is never re-sent
 //! unless `retry_unknown`, and then once).
+//!
+//! With [`StoreBackend::with_mms_receive`] as well, runners of modems with
+//! a vendor MMS flow retrieve the MMS their pushes announce (the MMSC is
+//! only reachable through the modem's MMS APN): the push is leased
+//! ([`Store::lease_push`]), and the retrieved MMS is committed through the
+//! same store call and `gsmq/inbox/mms` event as an MM1 retrieval (large
+//! parts spooled by path and SHA-256). A failed retrieval keeps the push
+//! for a later attempt with backoff, up to `store::PUSH_ATTEMPTS_MAX`.
 
 use std::collections::BTreeMap;
 
 use chrono::Utc;
 use tokio::sync::watch;
 
-use super::mms_at::{MmsAtConfig, MmsAtOutcome, MmsJob, MmsLease};
+use super::mms_at::recv::{FetchJob, FetchOutcome, MmsFetchLease, PushNotice, Retrieved};
+use super::mms_at::{MmsAtConfig, MmsAtOutcome, MmsJob, MmsLease, Vendor};
 use super::{Backend, BoxFuture, Error, FailClass, ModemState, OutPart, Result, StatusReport};
+use crate::mmsc::worker::ModemFetchers;
 use crate::pdu;
 use crate::store::{self, ErrorClass, FailOutcome, InboundPart, Store};
 
@@ -110,7 +120,18 @@ pub struct StoreBackend {
     /// `[mms] transport = "modem"`: the modems' MMS client settings and
     /// `retry_unknown`.
     mms_at: Option<(MmsAtConfig, bool)>,
+    /// Where retrieved parts are spooled and the inline limit, when modems
+    /// retrieve MMS themselves.
+    receive: Option<(std::path::PathBuf, usize)>,
+    /// The modems that retrieve MMS themselves (shared with the MMS task).
+    fetchers: ModemFetchers,
 }
+
+/// How long a leased push is held for the modem retrieving it.
+pub const FETCH_HOLD: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Lease attempts per poll (pushes that announce no MMS are handled on the way).
+const FETCH_LEASES_PER_POLL: usize = 8;
 
 impl StoreBackend {
     pub fn new(store: Store) -> Self {
@@ -119,7 +140,30 @@ impl StoreBackend {
             changes: watch::channel(0).0,
             states: watch::channel(BTreeMap::new()).0,
             mms_at: None,
+            receive: None,
+            fetchers: ModemFetchers::default(),
         }
+    }
+
+    /// Retrieves MMS through the modems' own MMS clients too (with
+    /// [`StoreBackend::with_mms_at`]): parts above `inline_max_bytes` go to
+    /// `spool`; `fetchers` is the MMS task's set of modems it leaves alone.
+    pub fn with_mms_receive(
+        mut self,
+        spool: std::path::PathBuf,
+        inline_max_bytes: usize,
+        fetchers: ModemFetchers,
+    ) -> Self {
+        self.receive = Some((spool, inline_max_bytes));
+        self.fetchers = fetchers;
+        self
+    }
+
+    fn fetches(&self, modem: &str) -> bool {
+        self.fetchers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(modem)
     }
 
     /// Sends MMS through the modems' own MMS clients (vendor AT flows).
@@ -235,6 +279,18 @@ impl Backend for StoreBackend {
 
     fn state_changed(&self, state: ModemState) -> BoxFuture<'_, ()> {
         Box::pin(async move {
+            if self.mms_at.is_some() && self.receive.is_some() {
+                // A modem that is offline keeps its model: its pushes wait for it.
+                if let Some(model) = state.model.as_deref() {
+                    let own = Vendor::for_model(model).is_some_and(Vendor::receives);
+                    let mut f = self.fetchers.lock().unwrap_or_else(|p| p.into_inner());
+                    if own {
+                        f.insert(state.name.clone());
+                    } else {
+                        f.remove(&state.name);
+                    }
+                }
+            }
             self.states.send_modify(|m| {
                 m.insert(state.name.clone(), state);
             });
@@ -245,17 +301,27 @@ impl Backend for StoreBackend {
         self.changes.subscribe()
     }
 
-    fn lease_mms<'a>(&'a self, _modem: &'a str) -> BoxFuture<'a, Result<Option<MmsLease>>> {
+    fn lease_mms<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, Result<Option<MmsLease>>> {
         Box::pin(async move {
             let Some((cfg, _)) = &self.mms_at else {
                 return Ok(None);
             };
             let now = Utc::now();
             // The read connection first: an idle poll costs the writer nothing.
-            if !self.store.mms_due(now).await.map_err(backend_err)? {
+            if !self
+                .store
+                .mms_due_for(modem, now)
+                .await
+                .map_err(backend_err)?
+            {
                 return Ok(None);
             }
-            let Some(m) = self.store.lease_mms(now).await.map_err(backend_err)? else {
+            let Some(m) = self
+                .store
+                .lease_mms_for(modem, now)
+                .await
+                .map_err(backend_err)?
+            else {
                 return Ok(None);
             };
             match crate::mms::Pdu::decode(&m.pdu) {
@@ -296,6 +362,157 @@ impl Backend for StoreBackend {
         })
     }
 
+    fn lease_mms_fetch<'a>(
+        &'a self,
+        modem: &'a str,
+    ) -> BoxFuture<'a, Result<Option<MmsFetchLease>>> {
+        Box::pin(async move {
+            let (Some((cfg, _)), Some(_)) = (&self.mms_at, &self.receive) else {
+                return Ok(None);
+            };
+            if !self.fetches(modem) {
+                tracing::trace!(modem, "no MMS retrieval through this modem");
+                return Ok(None);
+            }
+            for _ in 0..FETCH_LEASES_PER_POLL {
+                let now = Utc::now();
+                // The read connection first: an idle poll costs the writer nothing.
+                if !self.store.push_due(modem, now).await.map_err(backend_err)? {
+                    return Ok(None);
+                }
+                let hold = chrono::Duration::from_std(FETCH_HOLD).unwrap_or(chrono::Duration::MAX);
+                let Some(p) = self
+                    .store
+                    .lease_push(modem, now, hold)
+                    .await
+                    .map_err(backend_err)?
+                else {
+                    return Ok(None);
+                };
+                let pdu = match crate::mms::Push::decode(&p.data).and_then(|push| push.mms_pdu()) {
+                    Ok(pdu) => pdu,
+                    Err(e) => {
+                        tracing::warn!(modem, push_id = p.push_id, error = %e, "WAP push is not an MMS PDU");
+                        let outcome = store::PushOutcome::Failed {
+                            reason: format!("not an MMS push: {e}"),
+                        };
+                        self.store
+                            .push_outcome(p.push_id, outcome, now)
+                            .await
+                            .map_err(backend_err)?;
+                        continue;
+                    }
+                };
+                if pdu.message_type() != Some(crate::mms::MessageType::NotificationInd) {
+                    crate::mmsc::worker::handle_report(&self.store, p.push_id, &pdu)
+                        .await
+                        .map_err(backend_err)?;
+                    continue;
+                }
+                let (Some(tid), Some(location)) = (pdu.transaction_id(), pdu.content_location())
+                else {
+                    let outcome = store::PushOutcome::Failed {
+                        reason: "m-notification-ind without transaction id or content location"
+                            .into(),
+                    };
+                    self.store
+                        .push_outcome(p.push_id, outcome, now)
+                        .await
+                        .map_err(backend_err)?;
+                    continue;
+                };
+                return Ok(Some(MmsFetchLease {
+                    push_id: p.push_id,
+                    sender: p.sender.clone(),
+                    attempts: p.attempts + 1,
+                    config: cfg.clone(),
+                    job: FetchJob {
+                        transaction_id: tid.to_owned(),
+                        location: location.to_owned(),
+                    },
+                }));
+            }
+            Ok(None)
+        })
+    }
+
+    fn mms_fetched<'a>(
+        &'a self,
+        modem: &'a str,
+        lease: &'a MmsFetchLease,
+        outcome: FetchOutcome,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let Some((spool, inline_max)) = &self.receive else {
+                return Ok(());
+            };
+            let now = Utc::now();
+            let tid = &lease.job.transaction_id;
+            let inbound = match outcome {
+                FetchOutcome::Retrieved(r) => retrieved_mms(tid, r, spool, *inline_max).await,
+                FetchOutcome::Failed { reason } => Err(reason),
+            };
+            match inbound {
+                Ok(m) => {
+                    if !m.acknowledged {
+                        tracing::warn!(
+                            modem,
+                            push_id = lease.push_id,
+                            "m-notifyresp-ind not delivered; the MMSC may notify again"
+                        );
+                    }
+                    let m = crate::mmsc::worker::inbound_mms(modem, &lease.sender, m, now);
+                    let m = self
+                        .store
+                        .store_inbound_mms(Some(lease.push_id), m)
+                        .await
+                        .map_err(backend_err)?;
+                    tracing::info!(
+                        modem,
+                        push_id = lease.push_id,
+                        mms_in = m.id,
+                        "MMS retrieved through the modem"
+                    );
+                    Ok(())
+                }
+                Err(reason) => {
+                    let last = lease.attempts >= store::PUSH_ATTEMPTS_MAX;
+                    if last {
+                        tracing::error!(modem, push_id = lease.push_id, attempts = lease.attempts, %reason, "MMS retrieval given up; the notification stays stored as failed");
+                    } else {
+                        tracing::warn!(modem, push_id = lease.push_id, attempts = lease.attempts, %reason, "MMS retrieval failed; retried later");
+                    }
+                    let outcome = store::PushOutcome::Retry {
+                        reason: format!("retrieval through the modem failed: {reason}"),
+                        at: now + crate::mmsc::worker::retry_delay(lease.attempts),
+                    };
+                    self.store
+                        .push_outcome(lease.push_id, outcome, now)
+                        .await
+                        .map_err(backend_err)
+                }
+            }
+        })
+    }
+
+    fn mms_notice<'a>(&'a self, modem: &'a str, notice: PushNotice) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let Some(push) = notice_push(modem, &notice, Utc::now()) else {
+                tracing::warn!(
+                    modem,
+                    ?notice,
+                    "MMS notification could not be encoded; dropped"
+                );
+                return Ok(());
+            };
+            self.store
+                .store_push_part(push)
+                .await
+                .map_err(backend_err)?;
+            Ok(())
+        })
+    }
+
     fn release_modem<'a>(&'a self, modem: &'a str) -> BoxFuture<'a, Result<usize>> {
         Box::pin(async move {
             let moved = self.store.release_modem(modem).await.map_err(backend_err)?;
@@ -309,6 +526,98 @@ impl Backend for StoreBackend {
             }
             Ok(moved)
         })
+    }
+}
+
+/// A `+WAP_PUSH_MMS:` notification as the WAP push it stands for (an
+/// m-notification-ind), stored like a push SMS; the URC line is its raw
+/// form, so a repeated URC stores nothing new.
+pub fn notice_push(
+    modem: &str,
+    n: &PushNotice,
+    now: chrono::DateTime<Utc>,
+) -> Option<store::PushPart> {
+    let ni = crate::mms::Pdu::notification_ind(
+        &n.transaction_id,
+        Some(&n.from),
+        None,
+        n.size.unwrap_or(0),
+        7 * 24 * 3600,
+        &n.location,
+    );
+    let data = crate::mms::Push::mms(0x01, &ni).ok()?.encode().ok()?;
+    let raw = format!(
+        "+WAP_PUSH_MMS: \"{}\",\"{}\",\"{}\"",
+        n.from, n.transaction_id, n.location
+    );
+    Some(store::PushPart {
+        modem: modem.to_string(),
+        sender: n.from.clone(),
+        concat: None,
+        data,
+        raw_pdu: raw.into_bytes(),
+        received_at: now,
+    })
+}
+
+/// `yy/mm/dd,hh:mm:ss±zz` (zz in quarter hours), as modems print times.
+pub fn modem_time(s: &str) -> Option<chrono::DateTime<Utc>> {
+    let s = s.trim().trim_matches('"');
+    let (local, zone) = s.split_at(s.len().min(17));
+    let t = chrono::NaiveDateTime::parse_from_str(local, "%y/%m/%d,%H:%M:%S").ok()?;
+    let quarters: i32 = match zone {
+        "" => 0,
+        z => z.parse().ok()?,
+    };
+    let offset = chrono::FixedOffset::east_opt(quarters * 15 * 60)?;
+    Some(t.and_local_timezone(offset).single()?.with_timezone(&Utc))
+}
+
+/// The received MMS of a retrieval through the modem.
+async fn retrieved_mms(
+    tid: &str,
+    r: Retrieved,
+    spool: &std::path::Path,
+    inline_max: usize,
+) -> std::result::Result<crate::mmsc::InboundMms, String> {
+    use crate::mms::{ContentType, Part, Pdu};
+    match r {
+        Retrieved::RetrieveConf { pdu, acknowledged } => {
+            let conf =
+                Pdu::decode(&pdu).map_err(|e| format!("undecodable m-retrieve-conf: {e}"))?;
+            crate::mmsc::check_retrieve_conf(&conf).map_err(|e| e.to_string())?;
+            let mut m = crate::mmsc::inbound_from_conf(tid, &conf, spool, inline_max)
+                .await
+                .map_err(|e| e.to_string())?;
+            m.acknowledged = acknowledged;
+            Ok(m)
+        }
+        Retrieved::Files(v) => {
+            let mut parts = Vec::new();
+            for (i, f) in v.files.into_iter().enumerate() {
+                let media = f.content_type.split(';').next().unwrap_or("").trim();
+                let ct = ContentType::new(if media.is_empty() {
+                    "application/octet-stream"
+                } else {
+                    media
+                });
+                let part = Part::new(ct, &format!("p{i}"), &f.name, f.data);
+                let p = crate::mmsc::inbound_part(tid, i, &part, spool, inline_max)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                parts.push(p);
+            }
+            Ok(crate::mmsc::InboundMms {
+                transaction_id: tid.to_owned(),
+                message_id: None,
+                from: v.from,
+                to: Vec::new(),
+                subject: v.subject,
+                date: v.date.as_deref().and_then(modem_time),
+                parts,
+                acknowledged: true,
+            })
+        }
     }
 }
 
@@ -369,6 +678,42 @@ mod tests {
             mms_result(not_sent(), last, false, now),
             MmsResult::Failed { .. }
         ));
+    }
+
+    #[test]
+    fn a_wap_push_mms_notice_is_stored_as_the_notification_it_stands_for() {
+        let n = PushNotice {
+            from: "+4917099999".into(),
+            transaction_id: "T-1".into(),
+            location: "http://mmsc/r/1".into(),
+            size: Some(3456),
+        };
+        let p = notice_push("m1", &n, Utc::now()).expect("push");
+        assert_eq!(p.modem, "m1");
+        assert_eq!(p.sender, "+4917099999");
+        let pdu = crate::mms::Push::decode(&p.data)
+            .and_then(|push| push.mms_pdu())
+            .expect("an MMS push");
+        assert_eq!(
+            pdu.message_type(),
+            Some(crate::mms::MessageType::NotificationInd)
+        );
+        assert_eq!(pdu.transaction_id(), Some("T-1"));
+        assert_eq!(pdu.content_location(), Some("http://mmsc/r/1"));
+        // The same notice again has the same raw form (stored once).
+        assert_eq!(
+            notice_push("m1", &n, Utc::now()).unwrap().raw_pdu,
+            p.raw_pdu
+        );
+    }
+
+    #[test]
+    fn modem_times_carry_their_quarter_hour_offset() {
+        let t = modem_time("26/05/28,22:26:40+08").expect("time");
+        assert_eq!(t.to_rfc3339(), "2026-05-28T20:26:40+00:00");
+        let t = modem_time("\"26/05/28,20:26:40-04\"").expect("time");
+        assert_eq!(t.to_rfc3339(), "2026-05-28T21:26:40+00:00");
+        assert_eq!(modem_time("yesterday"), None);
     }
 
     #[test]

@@ -16,8 +16,12 @@
 //!   is [`MmsAtOutcome::Accepted`]; the `OK` after the send command is not
 //!   the result. No URC in time after that `OK` is
 //!   [`MmsAtOutcome::Unknown`] (never to be re-sent automatically: it may
-//!   duplicate the MMS). Any failure before the send command is
-//!   [`MmsAtOutcome::NotSent`] (safe to retry).
+//!   duplicate the MMS). Any failure before the send command (a `+CME
+//!   ERROR`, or the send command refused) is [`MmsAtOutcome::NotSent`]
+//!   (safe to retry). Error URCs are classified by [`classify_qmmsend`] and
+//!   [`classify_cmmssend`]: an MMSC refusal (HTTP 4xx/5xx) is
+//!   [`MmsAtOutcome::Rejected`], a set-up error not sent, anything after
+//!   the submission started unknown.
 //! - The draft and uploaded files are cleared afterwards (errors there are
 //!   ignored); every wait has a deadline.
 //!
@@ -25,6 +29,8 @@
 //! an [`MmsLease`] through `Backend::lease_mms` and the session drives the
 //! flow between its own commands (SMS keep flowing while the flow waits for
 //! the completion URC).
+
+pub mod recv;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -46,6 +52,9 @@ pub const TIMEOUT_COMPLETION: Duration = Duration::from_secs(SEND_TIMEOUT_S as u
 /// The vendor MMS command family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Vendor {
+    /// SIMCom SIM800/SIM900 (2G): `AT+CMMS*` over the `AT+SAPBR` bearer,
+    /// `AT+CMMSSEND` blocking until the MMSC answered (MODEM-SPEC §7.1).
+    Simcom2g,
     /// SIMCom SIM5320/SIM7100/SIM7500/SIM7600: `AT+CMMS*`, `+CMMSSEND:` URC.
     SimcomAsync,
     /// Quectel EC2x: `AT+QMMS*`, `AT+QFUPL`, `+QMMSEND:` URC.
@@ -56,7 +65,9 @@ impl Vendor {
     /// The flow for a modem model (`AT+CGMM`), if it has one.
     pub fn for_model(model: &str) -> Option<Vendor> {
         let m = model.to_ascii_uppercase();
-        if ["SIM5320", "SIM7100", "SIM7500", "SIM7600"]
+        if ["SIM800", "SIM900"].iter().any(|p| m.contains(p)) {
+            Some(Vendor::Simcom2g)
+        } else if ["SIM5320", "SIM7100", "SIM7500", "SIM7600"]
             .iter()
             .any(|p| m.contains(p))
         {
@@ -66,6 +77,12 @@ impl Vendor {
         } else {
             None
         }
+    }
+
+    /// Whether gsmq retrieves received MMS through this vendor's client
+    /// ([`recv::RecvFlow`]); not yet for SIMCom 2G.
+    pub fn receives(self) -> bool {
+        !matches!(self, Vendor::Simcom2g)
     }
 }
 
@@ -166,6 +183,9 @@ enum Role {
     /// Failing is fine (e.g. activating an already active context).
     SetupTolerant,
     Submit,
+    /// The send command blocks until the MMSC answered: its `OK` is the
+    /// result (SIMCom 2G).
+    SubmitBlocking,
     Cleanup,
 }
 
@@ -269,6 +289,7 @@ impl MmsFlow {
         let plan = match vendor {
             Vendor::Quectel => Ok(quectel(cfg, job, &files)),
             Vendor::SimcomAsync => simcom(cfg, job, &files),
+            Vendor::Simcom2g => simcom2g(cfg, job, &files),
         };
         let mut flow = MmsFlow {
             vendor,
@@ -315,7 +336,7 @@ impl MmsFlow {
         let submitting = self
             .current
             .as_ref()
-            .is_some_and(|s| s.role == Role::Submit);
+            .is_some_and(|s| matches!(s.role, Role::Submit | Role::SubmitBlocking));
         let outcome = match self.outcome.take() {
             Some(o) => o,
             None if self.awaiting_completion() || submitting => MmsAtOutcome::Unknown {
@@ -377,7 +398,7 @@ impl MmsFlow {
                 });
                 let outcome = match (role, outcome) {
                     // The send command itself hung: it may have gone out.
-                    (Some(Role::Submit), _) => MmsAtOutcome::Unknown {
+                    (Some(Role::Submit | Role::SubmitBlocking), _) => MmsAtOutcome::Unknown {
                         reason: format!("no answer to {line}"),
                     },
                     (_, o) => o,
@@ -448,6 +469,20 @@ impl MmsFlow {
                 };
                 return;
             }
+            Role::SubmitBlocking if ok => {
+                self.conclude(MmsAtOutcome::Accepted);
+                return;
+            }
+            Role::SubmitBlocking => {
+                // It blocked while talking to the MMSC: it may have the MMS.
+                self.conclude(MmsAtOutcome::Unknown {
+                    reason: format!(
+                        "{} answered {f:?} after the submission started; the MMSC may have the MMS",
+                        step.cmd.line
+                    ),
+                });
+                return;
+            }
             Role::Setup | Role::Submit if !ok => {
                 self.conclude(MmsAtOutcome::NotSent {
                     reason: format!("{} answered {f:?}", step.cmd.line),
@@ -462,32 +497,14 @@ impl MmsFlow {
     /// The outcome a completion URC line reports, if it is one.
     fn completion(&self, line: &str) -> Option<MmsAtOutcome> {
         let (prefix, rest) = line.split_once(':')?;
-        let fields: Vec<&str> = rest.split(',').map(str::trim).collect();
+        let mut fields = rest.split(',').map(str::trim);
+        let first = fields.next()?.parse::<u32>().ok()?;
         match (self.vendor, prefix.trim()) {
             (Vendor::Quectel, "+QMMSEND") => {
-                let err = fields.first()?.parse::<u32>().ok()?;
-                let http = fields.get(1).and_then(|h| h.parse::<u32>().ok());
-                Some(if err == 0 && http == Some(200) {
-                    MmsAtOutcome::Accepted
-                } else {
-                    MmsAtOutcome::Rejected {
-                        reason: format!(
-                            "+QMMSEND: error {err}, HTTP {}",
-                            http.map_or("-".into(), |h| h.to_string())
-                        ),
-                    }
-                })
+                let http = fields.next().and_then(|h| h.parse::<u32>().ok());
+                Some(classify_qmmsend(first, http))
             }
-            (Vendor::SimcomAsync, "+CMMSSEND") => {
-                let code = fields.first()?.parse::<u32>().ok()?;
-                Some(if code == 0 {
-                    MmsAtOutcome::Accepted
-                } else {
-                    MmsAtOutcome::Rejected {
-                        reason: format!("+CMMSSEND: error {code}"),
-                    }
-                })
-            }
+            (Vendor::SimcomAsync, "+CMMSSEND") => Some(classify_cmmssend(first)),
             _ => None,
         }
     }
@@ -504,6 +521,72 @@ impl MmsFlow {
         self.current = None;
         self.phase = Phase::Finished;
         self.out.push_back(Output::Done(outcome));
+    }
+}
+
+/// Quectel `+QMMSEND:` errors raised before anything reached the MMSC
+/// (busy, no bearer, bad URL or parameters, DNS, socket set-up, MMS draft
+/// and file errors): safe to send again. [VERIFY] against the Quectel MMS
+/// and HTTP application notes; other codes (unknown error, timeouts,
+/// read/write errors, closed sockets) leave the outcome unknown.
+pub const QUECTEL_NOT_SENT: &[u32] = &[
+    703, 704, 705, 706, 707, 708, 709, 711, 712, 713, 714, 715, 716, 729, 730, 751, 752, 753, 754,
+    755, 756, 757, 758, 759, 760, 761, 762,
+];
+
+/// The outcome of an MMSC's HTTP status: 200 accepted; 504 (a proxy gave
+/// up waiting, the MMSC may have it) unknown; any other 4xx/5xx refused.
+fn classify_http(http: u32, what: &str) -> MmsAtOutcome {
+    match http {
+        200 => MmsAtOutcome::Accepted,
+        504 => MmsAtOutcome::Unknown {
+            reason: format!("{what}: HTTP 504 gateway timeout; the MMSC may have the MMS"),
+        },
+        400..=599 => MmsAtOutcome::Rejected {
+            reason: format!("{what}: the MMSC answered HTTP {http}"),
+        },
+        _ => MmsAtOutcome::Unknown {
+            reason: format!("{what}: unexpected HTTP {http}"),
+        },
+    }
+}
+
+/// Classifies `+QMMSEND: <err>[,<http>]` (MODEM-SPEC §7.3): only `0,200`
+/// is accepted; `0,<4xx/5xx>` refused (504 unknown); a set-up error
+/// ([`QUECTEL_NOT_SENT`]) not sent; every other error unknown (the MMSC
+/// may have the MMS: never re-sent automatically).
+pub fn classify_qmmsend(err: u32, http: Option<u32>) -> MmsAtOutcome {
+    let what = match http {
+        Some(h) => format!("+QMMSEND: {err},{h}"),
+        None => format!("+QMMSEND: {err}"),
+    };
+    match (err, http) {
+        (0, Some(h)) => classify_http(h, &what),
+        (0, None) => MmsAtOutcome::Unknown {
+            reason: format!("{what}: no HTTP status"),
+        },
+        (e, _) if QUECTEL_NOT_SENT.contains(&e) => MmsAtOutcome::NotSent {
+            reason: format!("{what}: the modem could not start the submission"),
+        },
+        _ => MmsAtOutcome::Unknown {
+            reason: format!("{what}: the submission broke off; the MMSC may have the MMS"),
+        },
+    }
+}
+
+/// Classifies `+CMMSSEND: <n>` (MODEM-SPEC §7.2): 0 accepted; an HTTP
+/// status (400–599) as [`classify_qmmsend`] does; any other code unknown
+/// (SIMCom documents no set-up codes, so the MMSC may have the MMS). [VERIFY]
+pub fn classify_cmmssend(code: u32) -> MmsAtOutcome {
+    let what = format!("+CMMSSEND: {code}");
+    match code {
+        0 => MmsAtOutcome::Accepted,
+        400..=599 => classify_http(code, &what),
+        _ => MmsAtOutcome::Unknown {
+            reason: format!(
+                "{what}: the submission failed after it started; the MMSC may have the MMS"
+            ),
+        },
     }
 }
 
@@ -586,6 +669,85 @@ fn quectel(cfg: &MmsAtConfig, job: &MmsJob, files: &[MmsFile]) -> Plan {
     });
     cleanup_steps.push(cleanup("AT+QMMSEDIT=0".into()));
     (steps, cleanup_steps)
+}
+
+/// How long the blocking `AT+CMMSSEND` of SIMCom 2G may take.
+pub const TIMEOUT_BLOCKING_SEND: Duration = Duration::from_secs(180);
+/// The `<timeout_ms>` given to SIMCom 2G `AT+CMMSDOWN`.
+pub const DOWN_TIMEOUT_MS: u32 = 40_000;
+
+/// MODEM-SPEC §7.1 (SIM800/SIM900): set up the MMS client and the SAPBR
+/// bearer, download the parts after CONNECT, then the blocking send.
+fn simcom2g(cfg: &MmsAtConfig, job: &MmsJob, files: &[MmsFile]) -> Result<Plan, String> {
+    let url = cfg
+        .mmsc_url
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    let tolerant = |line: String, timeout: Duration| Step {
+        cmd: cmd(line, timeout, RetryClass::Idempotent),
+        upload: None,
+        role: Role::SetupTolerant,
+    };
+    // A session left open by a crash makes CMMSINIT fail: close it first.
+    let mut steps = vec![
+        tolerant("AT+CMMSTERM".into(), TIMEOUT_COMMAND),
+        setup("AT+CMMSINIT".into()),
+        setup(format!("AT+CMMSCURL=\"{}\"", quoted(url))),
+        setup("AT+CMMSCID=1".into()),
+    ];
+    if let Some((host, port)) = &cfg.proxy {
+        steps.push(setup(format!("AT+CMMSPROTO=\"{}\",{port}", quoted(host))));
+    }
+    steps.push(setup("AT+CMMSSENDCFG=6,3,0,0,2,4".into()));
+    steps.push(setup("AT+SAPBR=3,1,\"Contype\",\"GPRS\"".into()));
+    steps.push(setup(format!(
+        "AT+SAPBR=3,1,\"APN\",\"{}\"",
+        quoted(&cfg.apn)
+    )));
+    // Fails when the bearer is already open.
+    steps.push(tolerant("AT+SAPBR=1,1".into(), TIMEOUT_ACTIVATE));
+    steps.push(setup("AT+SAPBR=2,1".into()));
+    steps.push(setup("AT+CMMSEDIT=1".into()));
+    let down = |kind: &str, data: &[u8], name: Option<String>| {
+        let mut line = format!("AT+CMMSDOWN=\"{kind}\",{},{DOWN_TIMEOUT_MS}", data.len());
+        if let Some(n) = name {
+            line.push_str(&format!(",\"{n}\""));
+        }
+        Step {
+            cmd: cmd(line, TIMEOUT_UPLOAD, RetryClass::Idempotent),
+            upload: Some(data.to_vec()),
+            role: Role::Setup,
+        }
+    };
+    if let Some(s) = &job.subject {
+        steps.push(down("TITLE", s.as_bytes(), None));
+    }
+    for (i, f) in files.iter().enumerate() {
+        let kind = simcom_kind(&f.content_type).ok_or_else(|| {
+            format!(
+                "{} ({}) cannot be attached with AT+CMMSDOWN",
+                f.name, f.content_type
+            )
+        })?;
+        steps.push(down(kind, &f.data, Some(file_name(i, &f.name))));
+    }
+    for t in &job.to {
+        steps.push(setup(format!("AT+CMMSRECP=\"{}\"", quoted(t))));
+    }
+    steps.push(Step {
+        cmd: cmd(
+            "AT+CMMSSEND".into(),
+            TIMEOUT_BLOCKING_SEND,
+            RetryClass::Once,
+        ),
+        upload: None,
+        role: Role::SubmitBlocking,
+    });
+    let cleanup_steps = vec![
+        cleanup("AT+CMMSEDIT=0".into()),
+        cleanup("AT+CMMSTERM".into()),
+    ];
+    Ok((steps, cleanup_steps))
 }
 
 /// MODEM-SPEC §7.2: the `AT+CMMSDOWN` kind of a content type.

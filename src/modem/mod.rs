@@ -205,6 +205,33 @@ pub trait Backend: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async { Ok(()) })
     }
+    /// Leases the next MMS notification `modem` should retrieve through its
+    /// own MMS client (`[mms] transport = "modem"`), or `None` (the default).
+    fn lease_mms_fetch<'a>(
+        &'a self,
+        _modem: &'a str,
+    ) -> BoxFuture<'a, Result<Option<mms_at::recv::MmsFetchLease>>> {
+        Box::pin(async { Ok(None) })
+    }
+    /// Records how a leased retrieval ended: the MMS is committed to the
+    /// inbox, or the notification kept for a later attempt.
+    fn mms_fetched<'a>(
+        &'a self,
+        _modem: &'a str,
+        _lease: &'a mms_at::recv::MmsFetchLease,
+        _outcome: mms_at::recv::FetchOutcome,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+    /// Persists an MMS notification the modem reported itself
+    /// (`+WAP_PUSH_MMS:`); returns only after commit.
+    fn mms_notice<'a>(
+        &'a self,
+        _modem: &'a str,
+        _notice: mms_at::recv::PushNotice,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 impl<B: Backend + ?Sized> Backend for Arc<B> {
@@ -249,6 +276,27 @@ impl<B: Backend + ?Sized> Backend for Arc<B> {
         outcome: mms_at::MmsAtOutcome,
     ) -> BoxFuture<'a, Result<()>> {
         (**self).mms_done(modem, mms_id, attempts, outcome)
+    }
+    fn lease_mms_fetch<'a>(
+        &'a self,
+        modem: &'a str,
+    ) -> BoxFuture<'a, Result<Option<mms_at::recv::MmsFetchLease>>> {
+        (**self).lease_mms_fetch(modem)
+    }
+    fn mms_fetched<'a>(
+        &'a self,
+        modem: &'a str,
+        lease: &'a mms_at::recv::MmsFetchLease,
+        outcome: mms_at::recv::FetchOutcome,
+    ) -> BoxFuture<'a, Result<()>> {
+        (**self).mms_fetched(modem, lease, outcome)
+    }
+    fn mms_notice<'a>(
+        &'a self,
+        modem: &'a str,
+        notice: mms_at::recv::PushNotice,
+    ) -> BoxFuture<'a, Result<()>> {
+        (**self).mms_notice(modem, notice)
     }
 }
 

@@ -158,6 +158,27 @@ impl Backend for Limited {
     ) -> BoxFuture<'a, Result<()>> {
         self.inner.mms_done(modem, mms_id, attempts, outcome)
     }
+    fn lease_mms_fetch<'a>(
+        &'a self,
+        modem: &'a str,
+    ) -> BoxFuture<'a, Result<Option<super::mms_at::recv::MmsFetchLease>>> {
+        self.inner.lease_mms_fetch(modem)
+    }
+    fn mms_fetched<'a>(
+        &'a self,
+        modem: &'a str,
+        lease: &'a super::mms_at::recv::MmsFetchLease,
+        outcome: super::mms_at::recv::FetchOutcome,
+    ) -> BoxFuture<'a, Result<()>> {
+        self.inner.mms_fetched(modem, lease, outcome)
+    }
+    fn mms_notice<'a>(
+        &'a self,
+        modem: &'a str,
+        notice: super::mms_at::recv::PushNotice,
+    ) -> BoxFuture<'a, Result<()>> {
+        self.inner.mms_notice(modem, notice)
+    }
 }
 
 #[derive(Debug)]

@@ -321,6 +321,8 @@ pub struct ModemRunner {
     next_ussd: u64,
     /// Attempt counts of the MMS handed to the session, by id.
     mms_attempts: std::collections::HashMap<i64, u32>,
+    /// The retrieval handed to the session.
+    fetching: Option<mms_at::recv::MmsFetchLease>,
     in_flight: usize,
     /// The link reached `ready` since it was last opened.
     was_ready: bool,
@@ -359,6 +361,7 @@ impl ModemRunner {
             ussd_pending: Default::default(),
             next_ussd: 1,
             mms_attempts: Default::default(),
+            fetching: None,
             in_flight: 0,
             was_ready: false,
         };
@@ -517,9 +520,10 @@ impl ModemRunner {
         }
     }
 
-    /// Leases a queued MMS for the modem's own MMS client and hands it to
-    /// the session, if the modem has a vendor flow and the backend sends
-    /// MMS through modems; `true` if one was handed over.
+    /// Leases an MMS notification to retrieve, else a queued MMS to send,
+    /// for the modem's own MMS client and hands it to the session, if the
+    /// modem has a vendor flow and the backend uses modems for MMS; `true`
+    /// if one was handed over.
     async fn start_mms(&mut self) -> bool {
         if !self.session.wants_mms() {
             return false;
@@ -533,6 +537,26 @@ impl ModemRunner {
         else {
             return false;
         };
+        let fetched = if vendor.receives() {
+            self.backend.lease_mms_fetch(&self.name).await
+        } else {
+            Ok(None)
+        };
+        match fetched {
+            Ok(Some(lease)) => {
+                tracing::info!(modem = %self.name, push_id = lease.push_id, ?vendor, "retrieving an MMS through the modem");
+                let flow = mms_at::recv::RecvFlow::new(vendor, &lease.config, &lease.job);
+                let push_id = lease.push_id;
+                self.fetching = Some(lease);
+                self.input(Input::MmsFetch {
+                    push_id,
+                    flow: Box::new(flow),
+                });
+                return true;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(modem = %self.name, error = %e, "lease_mms_fetch failed"),
+        }
         match self.backend.lease_mms(&self.name).await {
             Ok(Some(lease)) => {
                 tracing::info!(modem = %self.name, mms_id = lease.mms_id, ?vendor, "sending an MMS through the modem");
@@ -648,6 +672,25 @@ impl ModemRunner {
                     .await
                 {
                     tracing::error!(modem = %self.name, mms_id = id, error = %e, "recording an MMS outcome failed");
+                }
+            }
+            SessionEvent::MmsFetched { push_id, outcome } => {
+                tracing::info!(modem = %self.name, push_id, ok = matches!(outcome, mms_at::recv::FetchOutcome::Retrieved(_)), "MMS retrieval ended");
+                match self.fetching.take().filter(|l| l.push_id == push_id) {
+                    Some(lease) => {
+                        if let Err(e) = self.backend.mms_fetched(&self.name, &lease, outcome).await
+                        {
+                            tracing::error!(modem = %self.name, push_id, error = %e, "recording an MMS retrieval failed");
+                        }
+                    }
+                    None => {
+                        tracing::warn!(modem = %self.name, push_id, "retrieval of an unknown push ended")
+                    }
+                }
+            }
+            SessionEvent::MmsNotice(notice) => {
+                if let Err(e) = self.backend.mms_notice(&self.name, notice).await {
+                    tracing::error!(modem = %self.name, error = %e, "storing an MMS notification failed");
                 }
             }
             SessionEvent::Reopen { reason } => return Some(reason),

@@ -22,11 +22,21 @@
 //!   exactly one [`SessionEvent::MmsDone`]; its commands hold the line like
 //!   any other, but while it waits for the completion URC other work
 //!   (SMS, reads) goes on.
+//! - An MMS retrieval handed over with [`Input::MmsFetch`] (a vendor
+//!   [`RecvFlow`]) ends in exactly one [`SessionEvent::MmsFetched`]; one
+//!   MMS flow (send or fetch) runs at a time. Its downloads bypass the
+//!   digester ([`mms_at::recv::Capture`]), so binary content arrives intact.
+//! - A `+WAP_PUSH_MMS:` URC (SIMCom) becomes [`SessionEvent::MmsNotice`],
+//!   and so does a SIM800 MMS push (`+CMTI: "SM",n,"MMS PUSH",…`), read
+//!   with `AT+CMMSRDPUSH=<n>`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::classify::{self, FailClass};
+use super::mms_at::recv::{self, Capture, FetchOutcome, PushNotice, RecvFlow};
+/// Most SIM800 MMS pushes waiting to be read.
+const PUSH_READS_MAX: usize = 32;
 use super::mms_at::{self, MmsAtOutcome, MmsFlow};
 use super::parse;
 use super::{at, ModemState, ModemStatus, OutPart, Registration};
@@ -122,6 +132,10 @@ pub enum Input<'a> {
     /// An MMS to send through the modem's own MMS client; only when
     /// [`Session::wants_mms`] said so (otherwise it ends at once, not sent).
     Mms { id: i64, flow: Box<MmsFlow> },
+    /// An MMS to retrieve through the modem's own client (the stored push
+    /// `push_id`); only when [`Session::wants_mms`] said so (otherwise it
+    /// ends at once, failed).
+    MmsFetch { push_id: i64, flow: Box<RecvFlow> },
 }
 
 /// What the runner must do next.
@@ -171,6 +185,10 @@ pub enum SessionEvent {
     },
     /// The MMS of [`Input::Mms`] `id` ended.
     MmsDone { id: i64, outcome: MmsAtOutcome },
+    /// The retrieval of [`Input::MmsFetch`] `push_id` ended.
+    MmsFetched { push_id: i64, outcome: FetchOutcome },
+    /// The modem reported an MMS notification (`+WAP_PUSH_MMS:`); store it.
+    MmsNotice(PushNotice),
     /// The modem does not answer: close the port and open it again.
     Reopen { reason: String },
 }
@@ -275,6 +293,12 @@ enum Op {
     Cfun,
     /// A command of the MMS flow (its events go to the flow).
     Mms,
+    /// A command of the MMS retrieval flow (its events go to the flow).
+    MmsRecv,
+    /// SIM800 `AT+CMMSRDPUSH=<index>`.
+    MmsRdPush {
+        index: i32,
+    },
 }
 
 #[derive(Debug)]
@@ -357,6 +381,12 @@ pub struct Session {
     cms500_streak: u32,
     /// The MMS being sent and its id.
     mms: Option<(i64, Box<MmsFlow>)>,
+    /// The MMS being retrieved and its push id.
+    recv: Option<(i64, Box<RecvFlow>)>,
+    /// The raw download under way (a command of `recv`).
+    capture: Option<Capture>,
+    /// SIM800 MMS pushes to read (`AT+CMMSRDPUSH`).
+    push_reads: VecDeque<i32>,
 }
 
 impl Session {
@@ -400,6 +430,9 @@ impl Session {
             next_health: None,
             cms500_streak: 0,
             mms: None,
+            recv: None,
+            capture: None,
+            push_reads: VecDeque::new(),
         }
     }
 
@@ -421,7 +454,7 @@ impl Session {
             },
             Phase::Ready => match self.inflight.as_ref().map(|f| &f.op) {
                 Some(Op::Cmgs { .. } | Op::Mms) => Activity::Sending,
-                Some(Op::Cmgr { .. }) | Some(Op::Cmgl) => Activity::Reading,
+                Some(Op::Cmgr { .. } | Op::Cmgl | Op::MmsRecv) => Activity::Reading,
                 _ => Activity::Ready,
             },
         }
@@ -439,17 +472,19 @@ impl Session {
             && !self.sweep_due
             && self.sweeps.is_empty()
             && self.ussd_queue.is_empty()
+            && self.push_reads.is_empty()
             && self
                 .mms
                 .as_ref()
                 .is_none_or(|(_, f)| f.awaiting_completion())
+            && self.recv.as_ref().is_none_or(|(_, f)| f.awaiting_urc())
             && self.wait_until.is_none_or(|t| t <= self.now)
     }
 
     /// True when an MMS may be handed over: as [`Session::wants_part`] and
     /// no MMS under way.
     pub fn wants_mms(&self) -> bool {
-        self.mms.is_none() && self.wants_part()
+        self.mms.is_none() && self.recv.is_none() && self.wants_part()
     }
 
     /// Count of garbage bytes the digester skipped.
@@ -462,12 +497,7 @@ impl Session {
         self.now = self.now.max(now);
         match input {
             Input::Opened => self.on_opened(),
-            Input::Received(bytes) => {
-                self.digester.feed(bytes);
-                while let Some(ev) = self.digester.poll_event() {
-                    self.on_at_event(ev);
-                }
-            }
+            Input::Received(bytes) => self.on_received(bytes),
             Input::Tick => self.on_tick(),
             Input::Closed(reason) => self.on_closed(reason),
             Input::Send(part) => {
@@ -514,6 +544,19 @@ impl Session {
                     });
                 }
             }
+            Input::MmsFetch { push_id, flow } => {
+                if self.phase == Phase::Ready && self.mms.is_none() && self.recv.is_none() {
+                    self.idle = false;
+                    self.recv = Some((push_id, flow));
+                } else {
+                    self.emit(SessionEvent::MmsFetched {
+                        push_id,
+                        outcome: FetchOutcome::Failed {
+                            reason: "modem not ready".into(),
+                        },
+                    });
+                }
+            }
         }
         self.pump();
         self.publish_state();
@@ -538,6 +581,7 @@ impl Session {
         consider(self.wait_until);
         consider(self.ussd_waiting.map(|(_, t)| t));
         consider(self.mms.as_ref().and_then(|(_, f)| f.poll_timeout()));
+        consider(self.recv.as_ref().and_then(|(_, f)| f.poll_timeout()));
         if self.phase == Phase::Ready {
             consider(self.sweep_retry_at);
             if self.idle {
@@ -620,6 +664,7 @@ impl Session {
                 Op::Cmgr { slot, attempts } => self.to_read.push_front((slot, attempts)),
                 Op::Cmgd { slot } => self.to_delete.push_front(slot),
                 Op::Cnma => {}
+                Op::MmsRdPush { index } => self.push_reads.push_front(index),
                 Op::Cusd { id } => self.emit(SessionEvent::UssdReply {
                     id,
                     result: Err(reason.to_string()),
@@ -639,6 +684,53 @@ impl Session {
         if let Some((id, mut flow)) = self.mms.take() {
             let outcome = flow.abort(reason);
             self.emit(SessionEvent::MmsDone { id, outcome });
+        }
+        self.capture = None;
+        if let Some((push_id, mut flow)) = self.recv.take() {
+            let outcome = flow.abort(reason);
+            self.emit(SessionEvent::MmsFetched { push_id, outcome });
+        }
+    }
+
+    /// Bytes from the modem: through the download capture while one is
+    /// under way, else straight to the digester.
+    fn on_received(&mut self, bytes: &[u8]) {
+        let Some(c) = self.capture.as_mut() else {
+            return self.digest(bytes);
+        };
+        let fed = c.feed(bytes);
+        self.digest(&fed.before);
+        if let Some(data) = fed.data {
+            self.capture = None;
+            if let Some((_, flow)) = self.recv.as_mut() {
+                flow.handle_download(data, self.now);
+                let due = flow.poll_timeout();
+                if let (Some(f), Some(t)) = (self.inflight.as_mut(), due) {
+                    if matches!(f.op, Op::MmsRecv) {
+                        f.deadline = f.deadline.max(t + Duration::from_secs(5));
+                    }
+                }
+            }
+            self.digest(&fed.after);
+            return;
+        }
+        // The command ended before its data (an error): back to lines.
+        let downloading = matches!(self.inflight.as_ref().map(|f| &f.op), Some(Op::MmsRecv));
+        if !downloading {
+            if let Some(c) = self.capture.take() {
+                let rest = c.into_pending();
+                self.digest(&rest);
+            }
+        }
+    }
+
+    fn digest(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.digester.feed(bytes);
+        while let Some(ev) = self.digester.poll_event() {
+            self.on_at_event(ev);
         }
     }
 
@@ -716,6 +808,18 @@ impl Session {
                     }
                 }
                 self.drive_mms();
+            }
+        }
+        if let Some((_, flow)) = self.recv.as_mut() {
+            if flow.poll_timeout().is_some_and(|t| self.now >= t) {
+                flow.handle_timeout(self.now);
+                if let Some(f) = self.inflight.as_mut() {
+                    if matches!(f.op, Op::MmsRecv) && !flow.awaiting_urc() {
+                        f.deadline = self.now;
+                    }
+                }
+                self.capture = None;
+                self.drive_recv();
             }
         }
         if self.sweep_retry_at.is_some_and(|t| self.now >= t) {
@@ -838,6 +942,10 @@ impl Session {
         if self.inflight.is_some() {
             return;
         }
+        self.drive_recv();
+        if self.inflight.is_some() {
+            return;
+        }
         if let Some(part) = self.send_slot.take() {
             let cmd = at::command::cmgs(part.tpdu.len());
             return self.issue(
@@ -866,6 +974,10 @@ impl Session {
                 Op::Cmgl,
                 self.cfg.list_timeout,
             );
+        }
+        if let Some(index) = self.push_reads.pop_front() {
+            let cmd = at::Command::from_line(&format!("AT+CMMSRDPUSH={index}"));
+            return self.issue(cmd, Op::MmsRdPush { index }, t);
         }
         if let Some(((mem, _), _)) = self.to_read.front() {
             if self.needs_select(mem) {
@@ -912,6 +1024,39 @@ impl Session {
                 Some(mms_at::Output::Done(outcome)) => {
                     self.mms = None;
                     self.emit(SessionEvent::MmsDone { id, outcome });
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Drains the retrieval flow like [`Session::drive_mms`]; a download
+    /// command starts the capture of its raw bytes.
+    fn drive_recv(&mut self) {
+        loop {
+            let Some((push_id, flow)) = self.recv.as_mut() else {
+                return;
+            };
+            if self.inflight.is_some() && flow.needs_line() {
+                return;
+            }
+            let push_id = *push_id;
+            match flow.poll_output(self.now) {
+                None => return,
+                Some(recv::Output::Data(bytes)) => self.transmit(bytes),
+                Some(recv::Output::Command(cmd)) => {
+                    let timeout = cmd.timeout + Duration::from_secs(5);
+                    self.issue(cmd, Op::MmsRecv, timeout);
+                }
+                Some(recv::Output::Download { cmd, marker, len }) => {
+                    let timeout = cmd.timeout + Duration::from_secs(5);
+                    self.issue(cmd, Op::MmsRecv, timeout);
+                    self.capture = Some(Capture::new(marker, len));
+                }
+                Some(recv::Output::Done(outcome)) => {
+                    self.recv = None;
+                    self.capture = None;
+                    self.emit(SessionEvent::MmsFetched { push_id, outcome });
                     return;
                 }
             }
@@ -989,6 +1134,27 @@ impl Session {
                 self.drive_mms();
             }
         }
+        let recv_line = matches!(self.inflight.as_ref().map(|f| &f.op), Some(Op::MmsRecv));
+        if let Some((_, flow)) = self.recv.as_mut() {
+            if recv_line || flow.awaiting_urc() {
+                flow.handle_event(&ev, self.now);
+                let due = flow.poll_timeout();
+                if let (Some(f), Some(t)) = (self.inflight.as_mut(), due) {
+                    if matches!(f.op, Op::MmsRecv) {
+                        f.deadline = f.deadline.max(t + Duration::from_secs(5));
+                    }
+                }
+                self.drive_recv();
+            }
+        }
+        // SIMCom reports an MMS notification it took itself; it may land
+        // inside another command's answer.
+        if let at::Event::Urc(at::Urc::Unknown(l)) | at::Event::Info(l) = &ev {
+            if let Some(n) = recv::parse_wap_push_mms(l) {
+                self.emit(SessionEvent::MmsNotice(n));
+                return;
+            }
+        }
         match ev {
             at::Event::Echo(_) | at::Event::Garbage { .. } => {}
             at::Event::Info(line) => {
@@ -1062,6 +1228,11 @@ impl Session {
                 }
             }
             at::Urc::MemoryFull(_) => self.sweep_due = true,
+            at::Urc::MmsPush { index, .. }
+                if !self.push_reads.contains(&index) && self.push_reads.len() < PUSH_READS_MAX =>
+            {
+                self.push_reads.push_back(index);
+            }
             at::Urc::Boot(marker) => self.on_boot(marker),
             _ => {}
         }
@@ -1239,7 +1410,14 @@ impl Session {
                     self.sweep_retry_at = Some(self.now + Duration::from_secs(30));
                 }
             }
-            Op::Cnma | Op::Mms => {}
+            Op::Cnma | Op::Mms | Op::MmsRecv => {}
+            Op::MmsRdPush { index } => {
+                let notice = f.info.iter().find_map(|l| recv::parse_cmmsrdpush(l));
+                match notice {
+                    Some(n) if ok => self.emit(SessionEvent::MmsNotice(n)),
+                    _ => tracing::warn!(index, ?fin, "SIM800 MMS push unreadable"),
+                }
+            }
             Op::Health(h) => self.on_health(h, &f.info),
             Op::Cusd { id } => {
                 if ok {

@@ -361,6 +361,11 @@ impl Backend for GatewayBackend {
             .store
             .enqueue_mms(
                 store::NewMms {
+                    modem: match m.route {
+                        api::Route::Any => None,
+                        api::Route::Modem(name) => Some(name),
+                        api::Route::Group(names) => Some(store::group_key(&names)),
+                    },
                     client: m.client,
                     idempotency_key: m.idempotency_key,
                     to: m.to,

@@ -9,6 +9,8 @@ use crate::api::{Error, ErrorCode, Reply};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMmsOut {
     pub client: String,
+    /// Which modems may send it (`[mms] transport = "modem"`).
+    pub route: crate::api::Route,
     pub idempotency_key: Option<String>,
     pub to: Vec<String>,
     pub subject: Option<String>,
@@ -35,9 +37,12 @@ pub(super) async fn send<B: Backend>(
         ));
     };
     let pdu = encode_send_req(&r, max)?;
+    // Eligibility (permissions, prefixes) is judged on the first recipient.
+    let route = shared.api().route(user, r.modem.as_deref(), &r.to[0])?;
     let stored = shared
         .backend
         .enqueue_mms(NewMmsOut {
+            route,
             client: user.to_string(),
             idempotency_key: r.id.clone(),
             to: r.to,

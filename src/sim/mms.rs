@@ -5,6 +5,18 @@
 //! m-send-req that the simulator task posts to the configured MMSC, and the
 //! result comes back as the vendor's completion URC.
 //!
+//! Receiving (MODEM-SPEC §7.2, §7.3): SIMCom `AT+CMMSRECV="<url>"` (GET,
+//! then m-notifyresp-ind posted by the "modem"; URC `+CMMSRECV: <err>`),
+//! `AT+CMMSVIEW`, `AT+CMMSREAD=<idx>` (`+CMMSREAD: <idx>,<size>`, raw bytes,
+//! OK); Quectel `AT+QHTTPCFG`, `AT+QHTTPURL` (CONNECT, URL),
+//! `AT+QHTTPGET` (URC `+QHTTPGET: 0,200,<len>`, bare `+QHTTPGET: 702` when
+//! the server is unreachable), `AT+QHTTPREADFILE` (URC
+//! `+QHTTPREADFILE: 0`), `AT+QFDWL` (CONNECT, raw bytes,
+//! `+QFDWL: <size>,<checksum>`, OK), `AT+QHTTPPOST` (with
+//! `requestheader` 1 the data is a whole HTTP request; URC
+//! `+QHTTPPOST: 0,<status>`). HTTP requests go out as [`HttpRequest`]s for
+//! the PTY task, which answers with [`SimMms::http_done`].
+//!
 //! Guarantees: sans-IO (the HTTP exchange is the PTY task's); bounded (at
 //! most [`FILES_MAX`] files of at most [`FILE_MAX`] bytes); a malformed
 //! command is a `+CME ERROR`, never a panic.
@@ -30,6 +42,17 @@ pub(crate) enum Action {
     Upload { size: usize, target: Upload },
     /// OK now; post the draft as this m-send-req, then report the result.
     Submit { pdu: Vec<u8> },
+    /// Post the draft as this m-send-req and answer only then (SIM800:
+    /// `AT+CMMSSEND` blocks until the MMSC answered).
+    SubmitBlocking { pdu: Vec<u8> },
+    /// Information lines and OK, then this URC.
+    LinesThenUrc(Vec<String>, String),
+    /// The line `head`, the raw `data`, then `tail` lines and OK.
+    Raw {
+        head: String,
+        data: Vec<u8>,
+        tail: Vec<String>,
+    },
 }
 
 /// Where uploaded bytes go.
@@ -41,6 +64,75 @@ pub(crate) enum Upload {
     SimcomTitle,
     /// A SIMCom draft part of this kind (`PIC`, `TEXT`, ...) and name.
     SimcomPart { kind: String, name: String },
+    /// The Quectel HTTP URL (`AT+QHTTPURL`).
+    QuectelUrl,
+    /// The Quectel HTTP POST data (`AT+QHTTPPOST`).
+    QuectelPost,
+    /// The Quectel GET request header (`AT+QHTTPGET=<t>,<len>`).
+    QuectelGetHeader,
+}
+
+/// Why the simulated modem makes an HTTP request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpPurpose {
+    /// SIMCom `AT+CMMSRECV`: fetch the m-retrieve-conf.
+    SimcomRecv,
+    /// SIMCom acknowledging a retrieval (m-notifyresp-ind).
+    SimcomNotify,
+    /// Quectel `AT+QHTTPGET`.
+    QuectelGet,
+    /// Quectel `AT+QHTTPPOST`.
+    QuectelPost,
+}
+
+/// An HTTP request of the simulated modem, for the PTY task to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub purpose: HttpPurpose,
+    pub url: String,
+    /// `host:port`.
+    pub proxy: Option<String>,
+    /// `Some` = POST this body (as an MMS PDU), `None` = GET.
+    pub body: Option<Vec<u8>>,
+}
+
+/// The answer to an [`HttpRequest`]: the HTTP status (0 when the server
+/// could not be reached or never answered) and the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpReply {
+    pub purpose: HttpPurpose,
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// What the PTY task reports back to the modem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetReply {
+    /// The result of an [`Submission`].
+    Submitted(Result<(), u16>),
+    Http(HttpReply),
+}
+
+/// A concatenated WAP push: sender, reference, total parts.
+type PushKey = (String, u16, u8);
+
+/// An MMS notification the SIM800 took from a WAP-push SMS.
+#[derive(Debug, Clone)]
+struct StoredPush {
+    from: String,
+    subject: String,
+    transaction_id: String,
+    location: String,
+    size: u64,
+}
+
+/// A retrieved MMS as the SIMCom client keeps it.
+#[derive(Debug, Default, Clone)]
+struct Received {
+    from: String,
+    subject: String,
+    date: String,
+    files: Vec<(String, String, Vec<u8>)>,
 }
 
 /// An MMS submission for the simulator task to post.
@@ -63,6 +155,37 @@ pub(crate) struct SimMms {
     parts: Vec<Part>,
     ram: HashMap<String, Vec<u8>>,
     next_id: u64,
+    /// SIMCom: the last retrieved MMS.
+    received: Option<Received>,
+    /// Quectel HTTP client: URL, last GET body, `requestheader`.
+    http_url: Option<String>,
+    http_body: Option<Vec<u8>>,
+    request_header: bool,
+    /// A request for the PTY task.
+    http: Option<HttpRequest>,
+    /// SIM800: `AT+CMMSINIT` done (a second one fails until `AT+CMMSTERM`).
+    inited: bool,
+    /// SIM800: WAP-push SMS parts by (sender, reference, total).
+    push_parts: HashMap<PushKey, Vec<Option<Vec<u8>>>>,
+    /// SIM800: MMS notifications taken from WAP-push SMS (1-based index).
+    pushes: Vec<StoredPush>,
+    /// SIM800: larger `AT+CMMSDOWN` uploads fail with `+CME ERROR: 173`
+    /// (MODEM-SPEC §7.1; observed above ~4.3 KB on SIM800C).
+    max_attachment_bytes: Option<usize>,
+}
+
+/// The target of an HTTP request line (`GET <target> HTTP/1.1`).
+fn request_target(req: &[u8]) -> Option<String> {
+    let line = req.split(|&b| b == b'\r').next()?;
+    let line = std::str::from_utf8(line).ok()?;
+    line.split(' ').nth(1).map(str::to_owned)
+}
+
+/// The checksum `AT+QFUPL`/`AT+QFDWL` report (16-bit XOR of byte pairs).
+fn checksum(data: &[u8]) -> u16 {
+    data.chunks(2).fold(0u16, |acc, c| {
+        acc ^ u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)])
+    })
 }
 
 /// Splits `a,"b,c",d` at commas outside quotes and unquotes each field.
@@ -101,6 +224,14 @@ fn content_type_of(name: &str, kind: Option<&str>) -> ContentType {
 }
 
 impl SimMms {
+    /// A client whose SIM800 uploads are limited to `max` bytes.
+    pub(crate) fn with_max_attachment(max: Option<usize>) -> SimMms {
+        SimMms {
+            max_attachment_bytes: max,
+            ..SimMms::default()
+        }
+    }
+
     /// Handles one extended command of `personality` (`args` is `None` for
     /// the execute form); `None` when it is not an MMS command.
     pub(crate) fn exec(
@@ -112,6 +243,7 @@ impl SimMms {
         match personality {
             Personality::Ec25 => self.quectel(name, args),
             Personality::Sim7600 => self.simcom(name, args),
+            Personality::Sim800 => self.simcom2g(name, args),
             _ => None,
         }
     }
@@ -181,6 +313,62 @@ impl SimMms {
                 Action::Lines(Vec::new())
             }
             ("+QMMSEND", true) => self.submit(),
+            ("+QHTTPCFG", true) => {
+                if arg(0) == "requestheader" {
+                    self.request_header = arg(1) == "1";
+                }
+                Action::Lines(Vec::new())
+            }
+            ("+QHTTPURL", true) => match arg(0).parse::<usize>() {
+                Ok(size) if size > 0 && size <= 2048 => Action::Upload {
+                    size,
+                    target: Upload::QuectelUrl,
+                },
+                _ => Action::Fail(50),
+            },
+            ("+QHTTPGET", true) if !arg(1).is_empty() => match arg(1).parse::<usize>() {
+                Ok(size) if size > 0 && size <= 4096 && self.http_url.is_some() => Action::Upload {
+                    size,
+                    target: Upload::QuectelGetHeader,
+                },
+                _ => Action::Fail(50),
+            },
+            ("+QHTTPGET", true) => match &self.http_url {
+                Some(url) => {
+                    self.http = Some(HttpRequest {
+                        purpose: HttpPurpose::QuectelGet,
+                        url: url.clone(),
+                        proxy: self.proxy.clone(),
+                        body: None,
+                    });
+                    Action::Lines(Vec::new())
+                }
+                None => Action::Fail(50),
+            },
+            ("+QHTTPREADFILE", true) => match self.http_body.clone() {
+                Some(body) if self.ram.len() < FILES_MAX => {
+                    self.ram.insert(arg(0).to_string(), body);
+                    Action::LinesThenUrc(Vec::new(), "+QHTTPREADFILE: 0".into())
+                }
+                _ => Action::Fail(50),
+            },
+            ("+QFDWL", true) => match self.ram.get(arg(0)) {
+                Some(data) => Action::Raw {
+                    head: "CONNECT".into(),
+                    tail: vec![format!("+QFDWL: {},{:x}", data.len(), checksum(data))],
+                    data: data.clone(),
+                },
+                None => Action::Fail(405),
+            },
+            ("+QHTTPPOST", true) => match arg(0).parse::<usize>() {
+                Ok(size) if size > 0 && size <= FILE_MAX && self.http_url.is_some() => {
+                    Action::Upload {
+                        size,
+                        target: Upload::QuectelPost,
+                    }
+                }
+                _ => Action::Fail(50),
+            },
             _ => return None,
         })
     }
@@ -204,7 +392,55 @@ impl SimMms {
             }
             ("+CMMSEDIT", true) => {
                 self.clear_draft();
+                if arg(0) == "0" {
+                    self.received = None;
+                }
                 Action::Lines(Vec::new())
+            }
+            ("+CMMSRECV", true) if !arg(0).is_empty() => {
+                let url = arg(0);
+                self.http = Some(HttpRequest {
+                    purpose: HttpPurpose::SimcomRecv,
+                    url: if url.contains("://") {
+                        url.to_string()
+                    } else {
+                        format!("http://{url}")
+                    },
+                    proxy: self.proxy.clone(),
+                    body: None,
+                });
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSVIEW", false) => match &self.received {
+                Some(r) => {
+                    let mut lines = vec![format!(
+                        "+CMMSVIEW: \"{}\",\"{}\",\"{}\",{}",
+                        r.from,
+                        r.subject,
+                        r.date,
+                        r.files.len()
+                    )];
+                    for (i, (name, ct, data)) in r.files.iter().enumerate() {
+                        lines.push(format!("{},\"{name}\",\"{ct}\",{}", i + 1, data.len()));
+                    }
+                    Action::Lines(lines)
+                }
+                None => Action::Fail(50),
+            },
+            ("+CMMSREAD", true) => {
+                let file = arg(0)
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| i.checked_sub(1))
+                    .and_then(|i| self.received.as_ref()?.files.get(i));
+                match file {
+                    Some((_, _, data)) => Action::Raw {
+                        head: format!("+CMMSREAD: {},{}", arg(0), data.len()),
+                        data: data.clone(),
+                        tail: Vec::new(),
+                    },
+                    None => Action::Fail(50),
+                }
             }
             ("+CMMSDOWN", true) => {
                 let kind = arg(0).to_ascii_uppercase();
@@ -233,6 +469,96 @@ impl SimMms {
         })
     }
 
+    /// MODEM-SPEC §7.1 (SIM800/SIM900).
+    fn simcom2g(&mut self, name: &str, args: Option<&str>) -> Option<Action> {
+        let f = args.map(fields).unwrap_or_default();
+        let arg = |i: usize| f.get(i).map(String::as_str).unwrap_or("");
+        Some(match (name, args.is_some()) {
+            ("+CMMSRDPUSH", true) => {
+                let push = arg(0)
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| i.checked_sub(1))
+                    .and_then(|i| self.pushes.get(i));
+                match push {
+                    Some(p) => Action::Lines(vec![format!(
+                        "+CMMSRDPUSH: 2,\"{}\",\"{}\",\"{}\",\"{}\",\"26/05/28,20:26:40+00\",128,{}",
+                        p.from, p.subject, p.transaction_id, p.location, p.size
+                    )]),
+                    None => Action::Fail(50),
+                }
+            }
+            ("+CMMSINIT", false) if self.inited => Action::Fail(3),
+            ("+CMMSINIT", false) => {
+                self.inited = true;
+                self.clear_draft();
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSTERM", false) if !self.inited => Action::Fail(3),
+            ("+CMMSTERM", false) => {
+                self.inited = false;
+                self.clear_draft();
+                Action::Lines(Vec::new())
+            }
+            // Not `AT+CMMS` (more messages to send): that is SMS.
+            (_, _) if !self.inited && name.starts_with("+CMMS") && name != "+CMMS" => {
+                Action::Fail(3)
+            }
+            ("+CMMSCURL", true) => {
+                let url = arg(0);
+                self.mmsc_url = Some(if url.contains("://") {
+                    url.to_string()
+                } else {
+                    format!("http://{url}")
+                });
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSCID" | "+CMMSSENDCFG", true) => Action::Lines(Vec::new()),
+            ("+CMMSPROTO", true) => {
+                self.proxy = Some(format!("{}:{}", arg(0), arg(1)));
+                Action::Lines(Vec::new())
+            }
+            ("+SAPBR", true) => match (arg(0), arg(1)) {
+                ("2", _) => Action::Lines(vec!["+SAPBR: 1,1,\"10.89.193.1\"".into()]),
+                _ => Action::Lines(Vec::new()),
+            },
+            ("+CMMSEDIT", true) => {
+                self.clear_draft();
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSDOWN", true) => {
+                let kind = arg(0).to_ascii_uppercase();
+                let Ok(size) = arg(1).parse::<usize>() else {
+                    return Some(Action::Fail(50));
+                };
+                if size > FILE_MAX || self.parts.len() >= FILES_MAX {
+                    return Some(Action::Fail(50));
+                }
+                if self.max_attachment_bytes.is_some_and(|m| size > m) {
+                    return Some(Action::Fail(173));
+                }
+                let target = match kind.as_str() {
+                    "TITLE" => Upload::SimcomTitle,
+                    "PIC" | "TEXT" | "AUDIO" | "VIDEO" => Upload::SimcomPart {
+                        kind,
+                        name: arg(3).to_string(),
+                    },
+                    _ => return Some(Action::Fail(50)),
+                };
+                Action::Upload { size, target }
+            }
+            ("+CMMSRECP", true) if self.to.len() < FILES_MAX => {
+                self.to.push(arg(0).to_string());
+                Action::Lines(Vec::new())
+            }
+            ("+CMMSSEND", false) => match self.submit() {
+                Action::Submit { pdu } => Action::SubmitBlocking { pdu },
+                other => other,
+            },
+            _ => return None,
+        })
+    }
+
     fn clear_draft(&mut self) {
         self.to.clear();
         self.subject = None;
@@ -242,10 +568,45 @@ impl SimMms {
     /// Stores an upload; returns the information lines before OK.
     pub(crate) fn uploaded(&mut self, target: Upload, data: Vec<u8>) -> Vec<String> {
         match target {
+            Upload::QuectelUrl => {
+                self.http_url = Some(String::from_utf8_lossy(&data).trim().to_string());
+                self.http_body = None;
+                Vec::new()
+            }
+            Upload::QuectelPost => {
+                let (target, body) = if self.request_header {
+                    // A whole request: the body follows the blank line.
+                    let body = match data.windows(4).position(|w| w == b"\r\n\r\n") {
+                        Some(i) => data[i + 4..].to_vec(),
+                        None => Vec::new(),
+                    };
+                    (request_target(&data), body)
+                } else {
+                    (None, data)
+                };
+                if let Some((url, proxy)) = self.via(target) {
+                    self.http = Some(HttpRequest {
+                        purpose: HttpPurpose::QuectelPost,
+                        url,
+                        proxy,
+                        body: Some(body),
+                    });
+                }
+                Vec::new()
+            }
+            Upload::QuectelGetHeader => {
+                if let Some((url, proxy)) = self.via(request_target(&data)) {
+                    self.http = Some(HttpRequest {
+                        purpose: HttpPurpose::QuectelGet,
+                        url,
+                        proxy,
+                        body: None,
+                    });
+                }
+                Vec::new()
+            }
             Upload::QuectelFile(path) => {
-                let sum = data.chunks(2).fold(0u16, |acc, c| {
-                    acc ^ u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)])
-                });
+                let sum = checksum(&data);
                 let line = format!("+QFUPL: {},{sum:x}", data.len());
                 self.ram.insert(path, data);
                 vec![line]
@@ -286,6 +647,150 @@ impl SimMms {
         }
     }
 
+    /// SIM800: takes a received SMS-DELIVER (with SMSC) that is a WAP push
+    /// carrying an MMS notification. `None`: not a push (store it as an
+    /// SMS); `Some(None)`: a part of a push still incomplete; `Some(Some(n))`:
+    /// the notification is stored at index `n` (report `+CMTI: "SM",n,"MMS PUSH",2,1`).
+    pub(crate) fn push_sms(&mut self, raw: &[u8]) -> Option<Option<usize>> {
+        let part = crate::modem::mms_push::push_part("sim", raw, chrono::Utc::now())?;
+        let data = match part.concat {
+            Some((reference, total, seq)) if total > 1 && seq >= 1 && seq <= total => {
+                if self.push_parts.len() >= FILES_MAX {
+                    self.push_parts.clear();
+                }
+                let key = (part.sender.clone(), reference, total);
+                let slots = self
+                    .push_parts
+                    .entry(key.clone())
+                    .or_insert_with(|| vec![None; usize::from(total)]);
+                slots[usize::from(seq) - 1] = Some(part.data);
+                if slots.iter().any(Option::is_none) {
+                    return Some(None);
+                }
+                let slots = self.push_parts.remove(&key).unwrap_or_default();
+                slots.into_iter().flatten().flatten().collect()
+            }
+            _ => part.data,
+        };
+        let ni = crate::mms::Push::decode(&data)
+            .and_then(|p| p.mms_pdu())
+            .ok()?;
+        if ni.message_type() != Some(crate::mms::MessageType::NotificationInd)
+            || self.pushes.len() >= FILES_MAX
+        {
+            return None;
+        }
+        self.pushes.push(StoredPush {
+            from: ni
+                .from()
+                .map(|f| crate::mms::strip_type(f).to_owned())
+                .unwrap_or(part.sender),
+            subject: ni.subject().unwrap_or("").replace('"', "'"),
+            transaction_id: ni.transaction_id()?.to_owned(),
+            location: ni.content_location()?.to_owned(),
+            size: ni.message_size().unwrap_or(0),
+        });
+        Some(Some(self.pushes.len()))
+    }
+
+    /// Where a Quectel request goes: an absolute-form `target` through the
+    /// `AT+QHTTPURL` server as a proxy, else the `AT+QHTTPURL` URL itself.
+    fn via(&self, target: Option<String>) -> Option<(String, Option<String>)> {
+        let base = self.http_url.clone()?;
+        match target {
+            Some(t) if t.starts_with("http://") || t.starts_with("https://") => {
+                let host = base
+                    .trim_start_matches("http://")
+                    .split('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                Some((t, Some(host)))
+            }
+            _ => Some((base, self.proxy.clone())),
+        }
+    }
+
+    /// The HTTP request a command or upload asked for, if any.
+    pub(crate) fn take_http(&mut self) -> Option<HttpRequest> {
+        self.http.take()
+    }
+
+    /// The answer to an [`HttpRequest`]: the URC to report, if any (a
+    /// SIMCom retrieval then asks to post its m-notifyresp-ind).
+    pub(crate) fn http_done(&mut self, reply: HttpReply) -> Option<String> {
+        let HttpReply {
+            purpose,
+            status,
+            body,
+        } = reply;
+        match purpose {
+            HttpPurpose::SimcomRecv => {
+                if status != 200 {
+                    return Some("+CMMSRECV: 1".into());
+                }
+                let Ok(conf) = Pdu::decode(&body) else {
+                    return Some("+CMMSRECV: 2".into());
+                };
+                let files: Vec<(String, String, Vec<u8>)> = conf
+                    .parts()
+                    .iter()
+                    .take(FILES_MAX)
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let name = p
+                            .content_location()
+                            .or(p.content_type.name())
+                            .map_or_else(|| format!("part{i}"), str::to_owned);
+                        (name, p.content_type.media.clone(), p.data.clone())
+                    })
+                    .collect();
+                let date = conf
+                    .date()
+                    .and_then(|d| i64::try_from(d).ok())
+                    .and_then(|d| chrono::DateTime::from_timestamp(d, 0))
+                    .map(|d| d.format("%y/%m/%d,%H:%M:%S+00").to_string())
+                    .unwrap_or_default();
+                self.received = Some(Received {
+                    from: conf
+                        .from()
+                        .map(|f| crate::mms::strip_type(f).to_owned())
+                        .unwrap_or_default(),
+                    subject: conf.subject().unwrap_or("").replace('"', "'"),
+                    date,
+                    files,
+                });
+                if let (Some(tid), Some(url)) = (conf.transaction_id(), &self.mmsc_url) {
+                    if let Ok(ack) =
+                        Pdu::notifyresp_ind(tid, crate::mms::status::RETRIEVED).encode()
+                    {
+                        self.http = Some(HttpRequest {
+                            purpose: HttpPurpose::SimcomNotify,
+                            url: url.clone(),
+                            proxy: self.proxy.clone(),
+                            body: Some(ack),
+                        });
+                    }
+                }
+                Some("+CMMSRECV: 0".into())
+            }
+            HttpPurpose::SimcomNotify => None,
+            HttpPurpose::QuectelGet => match status {
+                0 => Some("+QHTTPGET: 702".into()),
+                200 => {
+                    let line = format!("+QHTTPGET: 0,200,{}", body.len());
+                    self.http_body = Some(body);
+                    Some(line)
+                }
+                s => Some(format!("+QHTTPGET: 0,{s}")),
+            },
+            HttpPurpose::QuectelPost => match status {
+                0 => Some("+QHTTPPOST: 702".into()),
+                s => Some(format!("+QHTTPPOST: 0,{s}")),
+            },
+        }
+    }
+
     /// The submission for the simulator task, after [`Action::Submit`].
     pub(crate) fn submission(&self, pdu: Vec<u8>) -> Option<Submission> {
         Some(Submission {
@@ -305,7 +810,9 @@ pub(crate) fn completion_urc(personality: Personality, result: Result<(), u16>) 
         (Personality::Ec25, Err(0)) => Some("+QMMSEND: 702".into()),
         (Personality::Ec25, Err(http)) => Some(format!("+QMMSEND: 0,{http}")),
         (Personality::Sim7600, Ok(())) => Some("+CMMSSEND: 0".into()),
-        (Personality::Sim7600, Err(_)) => Some("+CMMSSEND: 1".into()),
+        (Personality::Sim7600, Err(0)) => Some("+CMMSSEND: 1".into()),
+        (Personality::Sim7600, Err(http)) => Some(format!("+CMMSSEND: {http}")),
+        // SIM800 answers the blocking command instead (`Modem::mms_result`).
         _ => None,
     }
 }
@@ -313,6 +820,22 @@ pub(crate) fn completion_urc(personality: Personality, result: Result<(), u16>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sim800_mms_client_leaves_at_cmms_to_the_sms_side() {
+        let mut m = SimMms::default();
+        let p = Personality::Sim800;
+        assert_eq!(m.exec(p, "+CMMS", Some("2")), None);
+        assert_eq!(
+            m.exec(p, "+CMMSCURL", Some("\"m/mms\"")),
+            Some(Action::Fail(3))
+        );
+        assert_eq!(
+            m.exec(p, "+CMMSINIT", None),
+            Some(Action::Lines(Vec::new()))
+        );
+        assert_eq!(m.exec(p, "+CMMS", Some("2")), None);
+    }
 
     #[test]
     fn quoted_fields_keep_their_commas() {

@@ -117,6 +117,9 @@ pub struct SimOptions {
     /// Pace output at `baud / 10` bytes per second like a UART (§1.4);
     /// 0 = unpaced.
     pub baud: u32,
+    /// SIM800: `AT+CMMSDOWN` of more bytes fails with `+CME ERROR: 173`
+    /// (MODEM-SPEC §7.1); `None` = no limit.
+    pub mms_max_attachment_bytes: Option<usize>,
 }
 
 impl Default for SimOptions {
@@ -137,6 +140,7 @@ impl Default for SimOptions {
             pdu_length: PduLengthPolicy::Strict,
             delete_missing_error: false,
             baud: 0,
+            mms_max_attachment_bytes: None,
         }
     }
 }

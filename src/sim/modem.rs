@@ -47,6 +47,9 @@ pub enum ModemEvent {
     /// `AT+QMMSEND` / `AT+CMMSSEND`: post this MMS to the MMSC, then call
     /// [`Modem::mms_result`] (MODEM-SPEC §7).
     MmsSubmit(super::mms::Submission),
+    /// An HTTP request of the modem's own MMS or HTTP client (retrieval,
+    /// acknowledgement): make it, then call [`Modem::mms_reply`].
+    MmsHttp(super::mms::HttpRequest),
 }
 
 /// Reset flavours (MODEM-SPEC §5.4).
@@ -114,6 +117,16 @@ enum Outcome {
     Upload {
         size: usize,
         target: super::mms::Upload,
+    },
+    /// No answer until the MMSC answered (SIM800 `AT+CMMSSEND`; must be
+    /// the last command of the line).
+    Blocked,
+    /// The line `head`, raw `data`, then `tail` lines and OK (downloads;
+    /// must be the last command of the line).
+    Raw {
+        head: String,
+        data: Vec<u8>,
+        tail: Vec<String>,
     },
 }
 
@@ -203,6 +216,8 @@ pub struct Modem {
     memfull_signalled: bool,
     concat_ref: u16,
     mms: super::mms::SimMms,
+    /// A blocking MMS send waits for the MMSC (SIM800).
+    mms_blocking: bool,
 }
 
 impl Modem {
@@ -244,7 +259,8 @@ impl Modem {
             refused: VecDeque::new(),
             memfull_signalled: false,
             concat_ref: 0,
-            mms: super::mms::SimMms::default(),
+            mms: super::mms::SimMms::with_max_attachment(opts.mms_max_attachment_bytes),
+            mms_blocking: false,
             profile,
             opts,
         };
@@ -342,8 +358,40 @@ impl Modem {
     /// (`Ok`) or not (`Err(http_status)`, 0 = unreachable): the vendor's
     /// completion URC follows.
     pub fn mms_result(&mut self, result: Result<(), u16>, now: Instant) {
+        if self.mms_blocking {
+            // SIM800: the blocking AT+CMMSSEND answers now.
+            self.mms_blocking = false;
+            let fin = match result {
+                Ok(()) => Final::Ok,
+                Err(0) => Final::Cme(173),
+                Err(_) => Final::Cme(100),
+            };
+            self.respond(now, Vec::new(), fin);
+            self.busy_until = Some(now);
+            return;
+        }
         if let Some(u) = super::mms::completion_urc(self.personality, result) {
             self.urc(u, now);
+        }
+    }
+
+    /// What the PTY task reports for [`ModemEvent::MmsSubmit`] or
+    /// [`ModemEvent::MmsHttp`]: the vendor's URC follows.
+    pub fn mms_reply(&mut self, reply: super::mms::NetReply, now: Instant) {
+        match reply {
+            super::mms::NetReply::Submitted(r) => self.mms_result(r, now),
+            super::mms::NetReply::Http(r) => {
+                if let Some(u) = self.mms.http_done(r) {
+                    self.urc(u, now);
+                }
+                self.mms_http_event();
+            }
+        }
+    }
+
+    fn mms_http_event(&mut self) {
+        if let Some(req) = self.mms.take_http() {
+            self.events.push_back(ModemEvent::MmsHttp(req));
         }
     }
 
@@ -631,6 +679,7 @@ impl Modem {
             return;
         };
         let lines = self.mms.uploaded(target, buf);
+        self.mms_http_event();
         self.respond(now, lines, Final::Ok);
         self.flush_held(now);
     }
@@ -685,6 +734,7 @@ impl Modem {
         let mut fin = Final::Ok;
         let mut prompt = None;
         let mut upload = None;
+        let mut raw = None;
         let mut reset_after = false;
         for c in &cmds {
             let upper_c = c.to_ascii_uppercase();
@@ -710,10 +760,30 @@ impl Modem {
                     upload = Some((size, target));
                     break;
                 }
+                Outcome::Raw { head, data, tail } => {
+                    raw = Some((head, data, tail));
+                    break;
+                }
+                Outcome::Blocked => {
+                    self.mms_blocking = true;
+                    break;
+                }
             }
         }
+        if self.mms_blocking {
+            // Busy until `mms_result` answers; input waits meanwhile.
+            self.busy_until = Some(at + Duration::from_secs(3600));
+            return;
+        }
+        if let Some((head, data, tail)) = raw {
+            self.push(at, format!("\r\n{head}\r\n").into_bytes());
+            self.push(at, data);
+            self.respond(at, tail, Final::Ok);
+            self.busy_until = Some(at);
+            return;
+        }
         if let Some((size, target)) = upload {
-            let intro = if self.personality == Personality::Ec25 {
+            let intro = if matches!(self.personality, Personality::Ec25 | Personality::Sim800) {
                 b"\r\nCONNECT\r\n".to_vec()
             } else {
                 self.opts.prompt.clone().into_bytes()
@@ -1137,6 +1207,17 @@ impl Modem {
     fn deliver_inbound(&mut self, tpdu: Vec<u8>, now: Instant) {
         let mut pdu = self.smsc_octets();
         pdu.extend_from_slice(&tpdu);
+        // SIM800: the MMS client takes WAP pushes itself (MODEM-SPEC §7.1).
+        if self.personality == Personality::Sim800 {
+            match self.mms.push_sms(&pdu) {
+                Some(Some(n)) if self.mode != Mode::Boot => {
+                    self.urc(format!("+CMTI: \"SM\",{n},\"MMS PUSH\",2,1"), now);
+                    return;
+                }
+                Some(_) => return,
+                None => {}
+            }
+        }
         let mt = self.settings.cnmi[1];
         if mt == 2 && self.mode != Mode::Boot {
             let len = tpdu.len();
@@ -1642,10 +1723,26 @@ impl Modem {
 
     fn mms_action(&mut self, action: super::mms::Action) -> Outcome {
         use super::mms::Action;
+        self.mms_http_event();
         match action {
             Action::Lines(l) => Outcome::Lines(l),
+            Action::LinesThenUrc(l, urc) => {
+                // Held until the command's result is out.
+                if self.held_urcs.len() < MAX_PENDING {
+                    self.held_urcs.push_back(urc);
+                }
+                Outcome::Lines(l)
+            }
+            Action::Raw { head, data, tail } => Outcome::Raw { head, data, tail },
             Action::Fail(code) => Outcome::Fail(Final::Cme(code)),
             Action::Upload { size, target } => Outcome::Upload { size, target },
+            Action::SubmitBlocking { pdu } => match self.mms.submission(pdu) {
+                Some(sub) => {
+                    self.events.push_back(ModemEvent::MmsSubmit(sub));
+                    Outcome::Blocked
+                }
+                None => Outcome::Fail(Final::Cme(50)),
+            },
             Action::Submit { pdu } => match self.mms.submission(pdu) {
                 Some(sub) => {
                     self.events.push_back(ModemEvent::MmsSubmit(sub));

@@ -387,8 +387,8 @@ async fn post_mms(sub: super::MmsSubmission) -> std::result::Result<(), u16> {
 
 struct Task {
     /// Results of MMS submissions posted by spawned HTTP tasks.
-    mms_tx: mpsc::Sender<std::result::Result<(), u16>>,
-    mms_rx: mpsc::Receiver<std::result::Result<(), u16>>,
+    mms_tx: mpsc::Sender<super::mms::NetReply>,
+    mms_rx: mpsc::Receiver<super::mms::NetReply>,
     modem: Modem,
     pty: Option<Pty>,
     link: PathBuf,
@@ -404,7 +404,7 @@ enum Wake {
     Read(std::io::Result<Vec<u8>>),
     Writable,
     Command(Option<Command>),
-    Mms(Option<std::result::Result<(), u16>>),
+    Mms(Option<super::mms::NetReply>),
     Timer,
 }
 
@@ -445,7 +445,7 @@ impl Task {
                 Wake::Writable => {}
                 Wake::Command(None) => break,
                 Wake::Command(Some(c)) => self.command(c).await,
-                Wake::Mms(Some(r)) => self.modem.mms_result(r, Instant::now().into_std()),
+                Wake::Mms(Some(r)) => self.modem.mms_reply(r, Instant::now().into_std()),
                 Wake::Mms(None) => {}
                 Wake::Timer => {}
             }
@@ -560,7 +560,22 @@ impl Task {
                 ModemEvent::MmsSubmit(sub) => {
                     let tx = self.mms_tx.clone();
                     tokio::spawn(async move {
-                        let _ = tx.send(post_mms(sub).await).await;
+                        let r = post_mms(sub).await;
+                        let _ = tx.send(super::mms::NetReply::Submitted(r)).await;
+                    });
+                }
+                ModemEvent::MmsHttp(req) => {
+                    let tx = self.mms_tx.clone();
+                    tokio::spawn(async move {
+                        let (status, body) =
+                            crate::mmsc::exchange(&req.url, req.proxy.as_deref(), req.body).await;
+                        tracing::info!(url = %req.url, ?req.purpose, status, "simulated modem HTTP request");
+                        let r = super::mms::HttpReply {
+                            purpose: req.purpose,
+                            status,
+                            body,
+                        };
+                        let _ = tx.send(super::mms::NetReply::Http(r)).await;
                     });
                 }
             }

@@ -71,6 +71,9 @@ impl MmsState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMms {
     pub client: String,
+    /// The modem (name or `grp:` key of [`super::group_key`]) that must
+    /// send it when modems send MMS; `None` = any.
+    pub modem: Option<String>,
     pub idempotency_key: Option<String>,
     pub to: Vec<String>,
     pub subject: Option<String>,
@@ -284,8 +287,8 @@ pub(crate) fn enqueue_mms(c: &Connection, m: &NewMms, now: DateTime<Utc>) -> Res
     }
     c.prepare_cached(
         "INSERT INTO mms_out (client, idem_key, recipients, subject, pdu, size, state, due_ms,
-             created_ms, updated_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7, ?7)",
+             created_ms, updated_ms, want_modem)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?7, ?7, ?8)",
     )?
     .execute(params![
         m.client,
@@ -294,7 +297,8 @@ pub(crate) fn enqueue_mms(c: &Connection, m: &NewMms, now: DateTime<Utc>) -> Res
         m.subject,
         m.pdu,
         m.pdu.len() as i64,
-        ms(now)
+        ms(now),
+        m.modem.as_deref().unwrap_or("")
     ])?;
     let mms_id = c.last_insert_rowid();
     emit_mms(c, mms_id, now)?;
@@ -302,6 +306,21 @@ pub(crate) fn enqueue_mms(c: &Connection, m: &NewMms, now: DateTime<Utc>) -> Res
         mms_id,
         duplicate: false,
     })
+}
+
+/// The SQL condition "`want_modem` lets modem ?1 send it".
+const SERVES: &str = "(want_modem = '' OR want_modem = ?1
+     OR (want_modem LIKE 'grp:%' AND ',' || substr(want_modem, 5) || ',' LIKE '%,' || ?1 || ',%'))";
+
+/// Whether a queued MMS that `modem` may send is due (read only).
+pub(crate) fn mms_due_for(c: &Connection, modem: &str, now: DateTime<Utc>) -> Result<bool> {
+    let sql = format!(
+        "SELECT 1 FROM mms_out WHERE state = 'queued' AND due_ms <= ?2 AND {SERVES} LIMIT 1"
+    );
+    Ok(c.prepare_cached(&sql)?
+        .query_row(params![modem, ms(now)], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 pub(crate) fn mms_due(c: &Connection, now: DateTime<Utc>) -> Result<bool> {
@@ -313,13 +332,25 @@ pub(crate) fn mms_due(c: &Connection, now: DateTime<Utc>) -> Result<bool> {
     )
 }
 
-pub(crate) fn lease_mms(c: &Connection, now: DateTime<Utc>) -> Result<Option<LeasedMms>> {
+/// Leases the oldest due queued MMS (any routing key) or, with `modem`,
+/// the oldest that modem may send.
+pub(crate) fn lease_mms(
+    c: &Connection,
+    modem: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<LeasedMms>> {
+    let filter = if modem.is_some() {
+        SERVES
+    } else {
+        "?1 IS NULL"
+    };
+    let sql = format!(
+        "SELECT id, client, recipients, pdu, attempts FROM mms_out
+         WHERE state = 'queued' AND due_ms <= ?2 AND {filter} ORDER BY due_ms, id LIMIT 1"
+    );
     let row = c
-        .prepare_cached(
-            "SELECT id, client, recipients, pdu, attempts FROM mms_out
-             WHERE state = 'queued' AND due_ms <= ?1 ORDER BY due_ms, id LIMIT 1",
-        )?
-        .query_row([ms(now)], |r| {
+        .prepare_cached(&sql)?
+        .query_row(params![modem, ms(now)], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -551,6 +582,49 @@ pub(crate) fn pending_pushes(
     Ok(rows)
 }
 
+/// Whether a push received by `modem` is pending and due (read only).
+pub(crate) fn push_due(c: &Connection, modem: &str, now: DateTime<Utc>) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "SELECT 1 FROM mms_pushes WHERE state = 'pending' AND due_ms <= ?2 AND modem = ?1 LIMIT 1",
+    )?
+    .query_row(params![modem, ms(now)], |_| Ok(()))
+    .optional()?
+    .is_some())
+}
+
+/// The oldest due pending push received by `modem`, held for `hold` (due
+/// again after it unless its outcome is recorded first, so a crash loses
+/// nothing).
+pub(crate) fn lease_push(
+    c: &Connection,
+    modem: &str,
+    now: DateTime<Utc>,
+    hold: chrono::Duration,
+) -> Result<Option<PendingPush>> {
+    let found = c
+        .prepare_cached(
+            "SELECT id, modem, sender, data, attempts FROM mms_pushes
+             WHERE state = 'pending' AND due_ms <= ?2 AND modem = ?1 ORDER BY due_ms, id LIMIT 1",
+        )?
+        .query_row(params![modem, ms(now)], |r| {
+            Ok(PendingPush {
+                push_id: r.get(0)?,
+                modem: r.get(1)?,
+                sender: r.get(2)?,
+                data: r.get(3)?,
+                attempts: r.get(4)?,
+            })
+        })
+        .optional()?;
+    if let Some(p) = &found {
+        c.execute(
+            "UPDATE mms_pushes SET due_ms = ?2, updated_ms = ?3 WHERE id = ?1",
+            params![p.push_id, ms(now + hold), ms(now)],
+        )?;
+    }
+    Ok(found)
+}
+
 /// How handling a push ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushOutcome {
@@ -701,7 +775,25 @@ impl Store {
     /// Leases the oldest due queued MMS; it is `sending` until
     /// [`Store::mms_result`].
     pub async fn lease_mms(&self, now: DateTime<Utc>) -> Result<Option<LeasedMms>> {
-        self.write(move |c, _| lease_mms(c, now)).await
+        self.write(move |c, _| lease_mms(c, None, now)).await
+    }
+
+    /// Whether a queued MMS that `modem` may send is due (its routing key
+    /// is any modem, `modem`, or a group with it). Read only.
+    pub async fn mms_due_for(&self, modem: &str, now: DateTime<Utc>) -> Result<bool> {
+        let modem = modem.to_owned();
+        self.read(move |c| mms_due_for(c, &modem, now)).await
+    }
+
+    /// As [`Store::lease_mms`], among the MMS `modem` may send.
+    pub async fn lease_mms_for(
+        &self,
+        modem: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<LeasedMms>> {
+        let modem = modem.to_owned();
+        self.write(move |c, _| lease_mms(c, Some(&modem), now))
+            .await
     }
 
     /// Records the outcome of a submission (with its event).
@@ -753,6 +845,25 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<PendingPush>> {
         self.read(move |c| pending_pushes(c, now, limit)).await
+    }
+
+    /// Whether a push received by `modem` is due (read only: cheap to poll).
+    pub async fn push_due(&self, modem: &str, now: DateTime<Utc>) -> Result<bool> {
+        let modem = modem.to_owned();
+        self.read(move |c| push_due(c, &modem, now)).await
+    }
+
+    /// Leases the oldest due push received by `modem` for `hold` (see
+    /// [`Store::push_outcome`] to end it; unrecorded, it is due again after `hold`).
+    pub async fn lease_push(
+        &self,
+        modem: &str,
+        now: DateTime<Utc>,
+        hold: chrono::Duration,
+    ) -> Result<Option<PendingPush>> {
+        let modem = modem.to_owned();
+        self.write(move |c, _| lease_push(c, &modem, now, hold))
+            .await
     }
 
     /// Records how handling a push ended.

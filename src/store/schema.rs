@@ -21,7 +21,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use super::{Error, Result};
 
 /// The schema version this build writes.
-pub const END_VERSION: u32 = 3;
+pub const END_VERSION: u32 = 4;
 
 /// Brings `conn` to [`END_VERSION`] in one IMMEDIATE transaction.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
@@ -55,6 +55,7 @@ fn upgrade_from(tx: &Transaction<'_>, v: u32) -> Result<()> {
         0 => tx.execute_batch(V1)?,
         1 => tx.execute_batch(V2)?,
         2 => tx.execute_batch(V3)?,
+        3 => tx.execute_batch(V4)?,
         _ => {
             return Err(Error::SchemaTooNew {
                 found: v,
@@ -64,6 +65,13 @@ fn upgrade_from(tx: &Transaction<'_>, v: u32) -> Result<()> {
     }
     Ok(())
 }
+
+/// Version 4: the routing key of an outbound MMS (`[mms] transport =
+/// "modem"`): `''` any modem, a modem name, or `grp:<a>,<b>` (as
+/// `parts.want_modem`).
+const V4: &str = "
+ALTER TABLE mms_out ADD COLUMN want_modem TEXT NOT NULL DEFAULT '';
+";
 
 /// Version 1: outbox, idempotency keys, event outbox, inbox.
 const V1: &str = "

@@ -135,7 +135,7 @@ fn a_quectel_error_urc_is_rejected_and_a_missing_urc_is_unknown() {
     assert_eq!(
         run.outcome,
         MmsAtOutcome::Rejected {
-            reason: "+QMMSEND: error 0, HTTP 500".into()
+            reason: "+QMMSEND: 0,500: the MMSC answered HTTP 500".into()
         }
     );
     let mut flow = MmsFlow::new(Vendor::Quectel, &cfg(false), &job());
@@ -221,11 +221,11 @@ fn a_simcom_submission_downloads_title_and_files_after_prompts_and_waits_for_cmm
         ]
     );
     let mut flow = MmsFlow::new(Vendor::SimcomAsync, &cfg(false), &job());
-    let run = drive(&mut flow, simcom_modem, Some("\r\n+CMMSSEND: 173\r\n"));
+    let run = drive(&mut flow, simcom_modem, Some("\r\n+CMMSSEND: 403\r\n"));
     assert_eq!(
         run.outcome,
         MmsAtOutcome::Rejected {
-            reason: "+CMMSSEND: error 173".into()
+            reason: "+CMMSSEND: 403: the MMSC answered HTTP 403".into()
         }
     );
 }
@@ -268,6 +268,169 @@ fn the_flow_is_chosen_by_modem_model() {
         Some(Vendor::SimcomAsync)
     );
     assert_eq!(Vendor::for_model("EC25"), Some(Vendor::Quectel));
-    assert_eq!(Vendor::for_model("SIMCOM_SIM800L"), None);
+    assert_eq!(Vendor::for_model("SIMCOM_SIM800L"), Some(Vendor::Simcom2g));
+    assert!(!Vendor::Simcom2g.receives());
+    assert!(Vendor::Quectel.receives() && Vendor::SimcomAsync.receives());
     assert_eq!(Vendor::for_model("E3372"), None);
+}
+
+#[test]
+fn quectel_completion_codes_split_into_refused_not_sent_and_unknown() {
+    use MmsAtOutcome::*;
+    let class = |o: MmsAtOutcome| match o {
+        Accepted => "accepted",
+        Rejected { .. } => "failed",
+        NotSent { .. } => "not sent",
+        Unknown { .. } => "unknown",
+    };
+    let table = [
+        ((0, Some(200)), "accepted"),
+        ((0, Some(400)), "failed"),
+        ((0, Some(404)), "failed"),
+        ((0, Some(500)), "failed"),
+        ((0, Some(504)), "unknown"),
+        ((0, None), "unknown"),
+        ((707, None), "not sent"),
+        ((714, None), "not sent"),
+        ((716, None), "not sent"),
+        ((756, None), "not sent"),
+        ((701, None), "unknown"),
+        ((702, None), "unknown"),
+        ((717, None), "unknown"),
+        ((728, None), "unknown"),
+    ];
+    for ((err, http), want) in table {
+        assert_eq!(class(classify_qmmsend(err, http)), want, "{err},{http:?}");
+    }
+}
+
+#[test]
+fn simcom_completion_codes_are_refusals_only_when_they_are_http_statuses() {
+    assert_eq!(classify_cmmssend(0), MmsAtOutcome::Accepted);
+    assert!(matches!(
+        classify_cmmssend(403),
+        MmsAtOutcome::Rejected { .. }
+    ));
+    assert!(matches!(
+        classify_cmmssend(504),
+        MmsAtOutcome::Unknown { .. }
+    ));
+    assert!(matches!(classify_cmmssend(1), MmsAtOutcome::Unknown { .. }));
+    assert!(matches!(
+        classify_cmmssend(173),
+        MmsAtOutcome::Unknown { .. }
+    ));
+}
+
+#[test]
+fn a_quectel_set_up_error_after_the_send_command_is_not_sent_and_a_timeout_is_unknown() {
+    let mut flow = MmsFlow::new(Vendor::Quectel, &cfg(false), &job());
+    let run = drive(&mut flow, quectel_modem, Some("\r\n+QMMSEND: 714\r\n"));
+    assert!(
+        matches!(run.outcome, MmsAtOutcome::NotSent { .. }),
+        "{:?}",
+        run.outcome
+    );
+    let mut flow = MmsFlow::new(Vendor::Quectel, &cfg(false), &job());
+    let run = drive(&mut flow, quectel_modem, Some("\r\n+QMMSEND: 702\r\n"));
+    assert!(
+        matches!(run.outcome, MmsAtOutcome::Unknown { .. }),
+        "{:?}",
+        run.outcome
+    );
+    // The draft is cleared either way.
+    assert_eq!(run.lines.last().map(String::as_str), Some("AT+QMMSEDIT=0"));
+}
+
+fn sim800_modem(line: &str) -> String {
+    if line.starts_with("AT+CMMSDOWN=") {
+        "\r\nCONNECT\r\n".into()
+    } else if line == "AT+CMMSTERM" || line == "AT+SAPBR=1,1" {
+        // No session open; bearer already up.
+        "\r\nERROR\r\n".into()
+    } else if line == "AT+SAPBR=2,1" {
+        "\r\n+SAPBR: 1,1,\"10.89.193.1\"\r\n\r\nOK\r\n".into()
+    } else {
+        "\r\nOK\r\n".into()
+    }
+}
+
+#[test]
+fn a_sim800_submission_opens_the_bearer_downloads_after_connect_and_the_blocking_ok_is_the_result()
+{
+    let mut flow = MmsFlow::new(Vendor::Simcom2g, &cfg(true), &job());
+    let run = drive(&mut flow, sim800_modem, None);
+    assert_eq!(run.outcome, MmsAtOutcome::Accepted);
+    assert_eq!(
+        run.lines,
+        vec![
+            "AT+CMMSTERM",
+            "AT+CMMSINIT",
+            "AT+CMMSCURL=\"mmsc.example.com/mms\"",
+            "AT+CMMSCID=1",
+            "AT+CMMSPROTO=\"10.0.0.172\",80",
+            "AT+CMMSSENDCFG=6,3,0,0,2,4",
+            "AT+SAPBR=3,1,\"Contype\",\"GPRS\"",
+            "AT+SAPBR=3,1,\"APN\",\"mms-apn\"",
+            "AT+SAPBR=1,1",
+            "AT+SAPBR=2,1",
+            "AT+CMMSEDIT=1",
+            "AT+CMMSDOWN=\"TITLE\",7,40000",
+            "AT+CMMSDOWN=\"TEXT\",5,40000,\"gsmq0_text.txt\"",
+            "AT+CMMSDOWN=\"PIC\",6,40000,\"gsmq1_beachphoto.jpg\"",
+            "AT+CMMSRECP=\"+491711234567\"",
+            "AT+CMMSSEND",
+            "AT+CMMSEDIT=0",
+            "AT+CMMSTERM",
+        ]
+    );
+    assert_eq!(
+        run.uploads,
+        vec![
+            b"Holiday".to_vec(),
+            b"Hello".to_vec(),
+            job().files[0].data.clone()
+        ]
+    );
+}
+
+#[test]
+fn a_sim800_attachment_refused_with_cme_173_is_not_sent_and_a_failing_send_is_unknown() {
+    let mut flow = MmsFlow::new(Vendor::Simcom2g, &cfg(false), &job());
+    let run = drive(
+        &mut flow,
+        |line| {
+            if line.starts_with("AT+CMMSDOWN=\"PIC\"") {
+                "\r\n+CME ERROR: 173\r\n".into()
+            } else {
+                sim800_modem(line)
+            }
+        },
+        None,
+    );
+    assert!(
+        matches!(run.outcome, MmsAtOutcome::NotSent { .. }),
+        "{:?}",
+        run.outcome
+    );
+    assert!(!run.lines.iter().any(|l| l == "AT+CMMSSEND"));
+    assert_eq!(run.lines.last().map(String::as_str), Some("AT+CMMSTERM"));
+
+    let mut flow = MmsFlow::new(Vendor::Simcom2g, &cfg(false), &job());
+    let run = drive(
+        &mut flow,
+        |line| {
+            if line == "AT+CMMSSEND" {
+                "\r\n+CME ERROR: 173\r\n".into()
+            } else {
+                sim800_modem(line)
+            }
+        },
+        None,
+    );
+    assert!(
+        matches!(run.outcome, MmsAtOutcome::Unknown { .. }),
+        "{:?}",
+        run.outcome
+    );
 }

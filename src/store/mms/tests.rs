@@ -22,6 +22,7 @@ fn t0() -> DateTime<Utc> {
 
 fn new_mms(key: Option<&str>) -> NewMms {
     NewMms {
+        modem: None,
         client: "alice".into(),
         idempotency_key: key.map(str::to_owned),
         to: vec!["+4917011111".into(), "+4917022222".into()],
@@ -329,4 +330,77 @@ async fn maintenance_prunes_finished_mms_after_the_retention_age_and_keeps_queue
     store.maintain(t0() + Duration::days(31)).await.unwrap();
     assert_eq!(store.mms(done).await.unwrap(), None);
     assert!(store.mms(waiting).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_leased_push_belongs_to_its_modem_and_is_due_again_only_after_the_hold() {
+    let (_dir, store) = open();
+    let mut single = push_part(1, b"abc");
+    single.concat = None;
+    let push_id = store.store_push_part(single).await.unwrap().unwrap();
+    assert!(!store.push_due("m2", t0()).await.unwrap());
+    assert!(store.push_due("m1", t0()).await.unwrap());
+    assert_eq!(
+        store
+            .lease_push("m2", t0(), Duration::minutes(10))
+            .await
+            .unwrap(),
+        None
+    );
+    let leased = store
+        .lease_push("m1", t0(), Duration::minutes(10))
+        .await
+        .unwrap()
+        .expect("leased");
+    assert_eq!(leased.push_id, push_id);
+    assert_eq!(leased.data, b"abc");
+    // Held: neither the modem nor the MM1 task sees it meanwhile.
+    assert!(!store.push_due("m1", t0()).await.unwrap());
+    assert!(store.pending_pushes(t0(), 10).await.unwrap().is_empty());
+    // Nobody recorded an outcome (a crash): due again after the hold.
+    let later = t0() + Duration::minutes(10);
+    assert!(store.push_due("m1", later).await.unwrap());
+    let again = store
+        .lease_push("m1", later, Duration::minutes(10))
+        .await
+        .unwrap();
+    assert_eq!(again.map(|p| (p.push_id, p.attempts)), Some((push_id, 0)));
+}
+
+#[tokio::test]
+async fn a_routed_mms_is_leased_only_by_the_modems_its_key_names() {
+    let (_dir, store) = open();
+    let mut to_b = new_mms(None);
+    to_b.modem = Some("b".into());
+    let b = store.enqueue_mms(to_b, t0()).await.unwrap().mms_id;
+    let mut to_group = new_mms(None);
+    to_group.modem = Some(super::super::group_key(&["c".into(), "a".into()]));
+    let group = store.enqueue_mms(to_group, t0()).await.unwrap().mms_id;
+    // "ab" is no member of grp:a,c, and "a" is not "b".
+    assert!(!store.mms_due_for("ab", t0()).await.unwrap());
+    assert_eq!(store.lease_mms_for("ab", t0()).await.unwrap(), None);
+    assert!(store.mms_due_for("a", t0()).await.unwrap());
+    let leased = store.lease_mms_for("a", t0()).await.unwrap().unwrap();
+    assert_eq!(leased.mms_id, group);
+    assert_eq!(store.lease_mms_for("a", t0()).await.unwrap(), None);
+    assert_eq!(
+        store
+            .lease_mms_for("b", t0())
+            .await
+            .unwrap()
+            .unwrap()
+            .mms_id,
+        b
+    );
+    // An unrouted MMS goes to any modem, and to the MM1 sender.
+    let any = store.enqueue_mms(new_mms(None), t0()).await.unwrap().mms_id;
+    assert_eq!(
+        store
+            .lease_mms_for("z", t0())
+            .await
+            .unwrap()
+            .unwrap()
+            .mms_id,
+        any
+    );
 }
