@@ -420,6 +420,47 @@ async fn a_stored_status_report_is_announced_with_cdsi_and_read_from_sr() {
 }
 
 #[tokio::test]
+async fn a_status_report_refused_by_a_full_report_memory_comes_again_after_a_delete() {
+    let opts = SimOptions {
+        storage: StorageSizes {
+            sm: 5,
+            me: 5,
+            sr: 1,
+        },
+        ..fast(Personality::Generic)
+    };
+    let h = sim::spawn(opts).expect("spawn");
+    let mut p = Port::open(h.path());
+    ready(&mut p).await;
+    p.exchange(b"AT+CNMI=2,1,0,2,0\r", b"\r\nOK\r\n").await;
+    for mr in 0..2 {
+        p.exchange(b"AT+CMGS=23\r", b"\r\n> ").await;
+        p.write(b"0031000B916407281553F80000AA0AE8329BFD4697D9EC37\x1a")
+            .await;
+        let done = format!("\r\n+CMGS: {mr}\r\n\r\nOK\r\n");
+        p.exchange(b"", done.as_bytes()).await;
+    }
+    // One slot: the first report is stored, the second refused (not lost).
+    let urcs = p.quiet(Duration::from_millis(200)).await;
+    assert_eq!(show(&urcs), show(b"\r\n+CDSI: \"SR\",1\r\n"));
+    p.exchange(b"AT+CPMS=\"SR\"\r", b"\r\n+CPMS: 1,1,0,5,0,5\r\n\r\nOK\r\n")
+        .await;
+    p.exchange(b"AT+CMGD=1\r", b"\r\nOK\r\n").await;
+    // The SMSC retries after the memory frees up (redeliver_on_free).
+    let urc = p.until(b"\r\n+CDSI: \"SR\",1\r\n").await;
+    assert_eq!(show(&urc), show(b"\r\n+CDSI: \"SR\",1\r\n"));
+    p.write(b"AT+CMGR=1\r").await;
+    let answer = String::from_utf8(p.until(b"\r\nOK\r\n").await).expect("ascii");
+    let pdu_line = answer.split("\r\n").nth(2).expect("pdu line");
+    let pdu = hex::decode(pdu_line).expect("hex");
+    assert_eq!(
+        pdu[1 + usize::from(pdu[0]) + 1],
+        1,
+        "the second report (TP-MR 1)"
+    );
+}
+
+#[tokio::test]
 async fn the_bogus_cmti_quirk_announces_index_minus_one_and_stores_nothing() {
     let h = sim::spawn(SimOptions {
         faults: sim::Faults {

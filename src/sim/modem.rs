@@ -213,6 +213,9 @@ pub struct Modem {
     cnma_pending: VecDeque<(u64, Vec<u8>)>,
     cnma_seq: u64,
     refused: VecDeque<Vec<u8>>,
+    /// Status reports refused because the report memory was full (§6.6:
+    /// the SMSC keeps them and retries, like refused SMS).
+    refused_reports: VecDeque<Vec<u8>>,
     memfull_signalled: bool,
     concat_ref: u16,
     mms: super::mms::SimMms,
@@ -257,6 +260,7 @@ impl Modem {
             cnma_pending: VecDeque::new(),
             cnma_seq: 0,
             refused: VecDeque::new(),
+            refused_reports: VecDeque::new(),
             memfull_signalled: false,
             concat_ref: 0,
             mms: super::mms::SimMms::with_max_attachment(opts.mms_max_attachment_bytes),
@@ -573,6 +577,12 @@ impl Modem {
                         break;
                     };
                     self.deliver_inbound(tpdu, at);
+                }
+                while !self.storage.is_full(MemId::Sr) {
+                    let Some(tpdu) = self.refused_reports.pop_front() else {
+                        break;
+                    };
+                    self.deliver_report(tpdu, at);
                 }
             }
             Timer::Noise { generation }
@@ -1295,6 +1305,9 @@ impl Modem {
                 ) {
                     let idx = slot + usize::from(self.profile.index_base);
                     self.urc(format!("+CDSI: \"SR\",{idx}"), now);
+                } else if self.refused_reports.len() < MAX_PENDING {
+                    // §6.6: refused; the SMSC retries after a free.
+                    self.refused_reports.push_back(tpdu);
                 }
             }
             _ => {}
@@ -1303,12 +1316,15 @@ impl Modem {
 
     fn storage_freed(&mut self, now: Instant) {
         let mem = self.settings.cpms[2];
+        let mut redeliver = false;
         if !self.storage.is_full(mem) {
             self.memfull_signalled = false;
-            if !self.refused.is_empty() {
-                let at = now + self.opts.timing.redeliver_on_free;
-                self.add_timer(at, Timer::Redeliver);
-            }
+            redeliver |= !self.refused.is_empty();
+        }
+        redeliver |= !self.storage.is_full(MemId::Sr) && !self.refused_reports.is_empty();
+        if redeliver {
+            let at = now + self.opts.timing.redeliver_on_free;
+            self.add_timer(at, Timer::Redeliver);
         }
     }
 
