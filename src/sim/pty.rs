@@ -10,6 +10,7 @@
 //! reader is bounded by [`MAX_PENDING_OUTPUT`] (oldest bytes dropped);
 //! commands from [`SimHandle`]s go through a bounded channel.
 
+use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -33,7 +34,7 @@ use super::{assemble, Error, Personality, Result, SentPart, SentSms, SimOptions}
 /// Most output bytes kept for a reader that does not read.
 pub const MAX_PENDING_OUTPUT: usize = 64 * 1024;
 /// Most submitted parts kept in the sent log.
-pub const MAX_SENT_LOG: usize = 100_000;
+pub const MAX_SENT_LOG: usize = 10_000;
 /// Depth of the command channel of one simulator task.
 const COMMAND_QUEUE: usize = 64;
 
@@ -64,7 +65,9 @@ pub(crate) enum Command {
 }
 
 struct Shared {
-    sent: Mutex<Vec<SentPart>>,
+    /// The last [`MAX_SENT_LOG`] submitted parts (a simulator inside a
+    /// long-running daemon must not grow without bound).
+    sent: Mutex<VecDeque<SentPart>>,
 }
 
 /// Handle to a running simulated modem. Cheap to clone; the simulator stops
@@ -175,17 +178,17 @@ impl SimHandle {
         .await
     }
 
-    /// Every message submitted so far, parts joined.
+    /// The messages submitted so far (the last [`MAX_SENT_LOG`] parts), parts joined.
     pub async fn sent_log(&self) -> Vec<SentSms> {
         assemble(&self.sent_parts().await)
     }
 
-    /// Every submitted part, in order.
+    /// The submitted parts, oldest first (the last [`MAX_SENT_LOG`]).
     pub async fn sent_parts(&self) -> Vec<SentPart> {
         self.shared
             .sent
             .lock()
-            .map(|v| v.clone())
+            .map(|v| v.iter().cloned().collect())
             .unwrap_or_default()
     }
 
@@ -266,7 +269,7 @@ pub(crate) fn spawn_with(
     let modem = Modem::new(opts.clone(), now.into_std(), chrono::Utc::now());
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
     let shared = Arc::new(Shared {
-        sent: Mutex::new(Vec::new()),
+        sent: Mutex::new(VecDeque::new()),
     });
     let (mms_tx, mms_rx) = mpsc::channel(COMMAND_QUEUE);
     let task = Task {
@@ -546,9 +549,9 @@ impl Task {
                 ModemEvent::Submitted(part) => {
                     if let Ok(mut log) = self.shared.sent.lock() {
                         if log.len() >= MAX_SENT_LOG {
-                            log.remove(0);
+                            log.pop_front();
                         }
-                        log.push(part.clone());
+                        log.push_back(part.clone());
                     }
                     if let Some(tx) = &self.submitted {
                         if tx.try_send(part).is_err() {
