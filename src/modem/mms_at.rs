@@ -719,21 +719,7 @@ fn simcom2g(cfg: &MmsAtConfig, job: &MmsJob, files: &[MmsFile]) -> Result<Plan, 
             role: Role::Setup,
         }
     };
-    if let Some(s) = &job.subject {
-        steps.push(down("TITLE", s.as_bytes(), None));
-    }
-    for (i, f) in files.iter().enumerate() {
-        let kind = simcom_kind(&f.content_type).ok_or_else(|| {
-            format!(
-                "{} ({}) cannot be attached with AT+CMMSDOWN",
-                f.name, f.content_type
-            )
-        })?;
-        steps.push(down(kind, &f.data, Some(file_name(i, &f.name))));
-    }
-    for t in &job.to {
-        steps.push(setup(format!("AT+CMMSRECP=\"{}\"", quoted(t))));
-    }
+    simcom_draft(&mut steps, job, files, down)?;
     steps.push(Step {
         cmd: cmd(
             "AT+CMMSSEND".into(),
@@ -751,6 +737,32 @@ fn simcom2g(cfg: &MmsAtConfig, job: &MmsJob, files: &[MmsFile]) -> Result<Plan, 
 }
 
 /// MODEM-SPEC §7.2: the `AT+CMMSDOWN` kind of a content type.
+/// The SIMCom draft shared by the 2G and 3G/4G flows: title, one
+/// `AT+CMMSDOWN` per file (uploaded the way `down` builds it), recipients.
+fn simcom_draft(
+    steps: &mut Vec<Step>,
+    job: &MmsJob,
+    files: &[MmsFile],
+    down: impl Fn(&str, &[u8], Option<String>) -> Step,
+) -> Result<(), String> {
+    if let Some(s) = &job.subject {
+        steps.push(down("TITLE", s.as_bytes(), None));
+    }
+    for (i, f) in files.iter().enumerate() {
+        let kind = simcom_kind(&f.content_type).ok_or_else(|| {
+            format!(
+                "{} ({}) cannot be attached with AT+CMMSDOWN",
+                f.name, f.content_type
+            )
+        })?;
+        steps.push(down(kind, &f.data, Some(file_name(i, &f.name))));
+    }
+    for t in &job.to {
+        steps.push(setup(format!("AT+CMMSRECP=\"{}\"", quoted(t))));
+    }
+    Ok(())
+}
+
 fn simcom_kind(content_type: &str) -> Option<&'static str> {
     let media = content_type.split(';').next()?.trim().to_ascii_lowercase();
     match media.split('/').next()? {
@@ -786,21 +798,7 @@ fn simcom(cfg: &MmsAtConfig, job: &MmsJob, files: &[MmsFile]) -> Result<Plan, St
             role: Role::Setup,
         }
     };
-    if let Some(s) = &job.subject {
-        steps.push(down("TITLE", s.as_bytes(), None));
-    }
-    for (i, f) in files.iter().enumerate() {
-        let kind = simcom_kind(&f.content_type).ok_or_else(|| {
-            format!(
-                "{} ({}) cannot be attached with AT+CMMSDOWN",
-                f.name, f.content_type
-            )
-        })?;
-        steps.push(down(kind, &f.data, Some(file_name(i, &f.name))));
-    }
-    for t in &job.to {
-        steps.push(setup(format!("AT+CMMSRECP=\"{}\"", quoted(t))));
-    }
+    simcom_draft(&mut steps, job, files, down)?;
     steps.push(Step {
         cmd: cmd("AT+CMMSSEND".into(), TIMEOUT_COMMAND, RetryClass::Once),
         upload: None,
