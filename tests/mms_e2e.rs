@@ -17,9 +17,8 @@ use gsmq::config::Config;
 use gsmq::gateway::Gateway;
 use gsmq::mms::{self, ContentType, Part};
 use gsmq::mmsc::fake::{Behaviour, FakeMmsc, FakeOptions};
-use gsmq::modem::ModemStatus;
 use gsmq::pdu;
-use mms_support::Client;
+use mms_support::{picture, start_gateway, Client};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -59,33 +58,7 @@ inline_max_bytes = {INLINE_MAX}
 }
 
 async fn start(dir: &Path, mms: &str) -> Gateway {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_test_writer()
-        .try_init();
-    let gw = Gateway::start(config(dir, mms)).await.expect("gateway");
-    let mut w = gw.pool().handle("m1").expect("m1").watch();
-    tokio::time::timeout(
-        Duration::from_secs(20),
-        w.wait_for(|s| s.status == ModemStatus::Ready),
-    )
-    .await
-    .expect("modem ready in time")
-    .expect("modem state");
-    gw
-}
-
-/// Bytes that look like a JPEG and do not compress.
-fn picture(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).max(1);
-    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        out.push(x as u8);
-    }
-    out
+    start_gateway(config(dir, mms), &["m1"]).await
 }
 
 fn b64(data: &[u8]) -> String {

@@ -18,13 +18,11 @@ use base64::Engine as _;
 use gsmq::config::Config;
 use gsmq::gateway::Gateway;
 use gsmq::mmsc::fake::{Behaviour, FakeMmsc, FakeOptions};
-use gsmq::modem::ModemStatus;
-use mms_support::Client;
+use mms_support::{picture, start_gateway, Client};
 use serde_json::{json, Value};
 
 const VENDOR_NUMBER: &str = "+15550000001";
 const OTHER_NUMBER: &str = "+15550000002";
-const WAIT: Duration = Duration::from_secs(30);
 
 fn config(dir: &Path, personality: &str, mmsc_url: &str) -> Config {
     let h = hash(api_support::PASSWORD);
@@ -64,34 +62,7 @@ apn = "mms"
 }
 
 async fn start(dir: &Path, personality: &str, mmsc_url: &str) -> Gateway {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_test_writer()
-        .try_init();
-    let gw = Gateway::start(config(dir, personality, mmsc_url))
-        .await
-        .expect("gateway");
-    for name in ["vendor", "plain"] {
-        let mut w = gw.pool().handle(name).expect("modem").watch();
-        tokio::time::timeout(WAIT, w.wait_for(|s| s.status == ModemStatus::Ready))
-            .await
-            .unwrap_or_else(|_| panic!("{name} ready in time"))
-            .expect("modem state");
-    }
-    gw
-}
-
-/// Bytes that look like a JPEG and do not compress.
-fn picture(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2_654_435_761).max(1);
-    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        out.push(x as u8);
-    }
-    out
+    start_gateway(config(dir, personality, mmsc_url), &["vendor", "plain"]).await
 }
 
 fn b64(data: &[u8]) -> String {

@@ -95,3 +95,36 @@ impl Client {
         }
     }
 }
+
+/// Bytes that look like a JPEG and do not compress.
+pub fn picture(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).max(1);
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        out.push(x as u8);
+    }
+    out
+}
+
+/// Starts the gateway and waits until every modem in `modems` is ready.
+pub async fn start_gateway(cfg: gsmq::config::Config, modems: &[&str]) -> gsmq::gateway::Gateway {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let gw = gsmq::gateway::Gateway::start(cfg).await.expect("gateway");
+    for name in modems {
+        let mut w = gw.pool().handle(name).expect("modem").watch();
+        tokio::time::timeout(
+            WAIT,
+            w.wait_for(|s| s.status == gsmq::modem::ModemStatus::Ready),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{name} ready in time"))
+        .expect("modem state");
+    }
+    gw
+}
