@@ -266,6 +266,7 @@ impl Backend for StoreBackend {
                     report.message_reference,
                     &report.recipient,
                     report.status,
+                    report.submitted,
                     Utc::now(),
                 )
                 .await

@@ -68,6 +68,8 @@ pub struct StatusReport {
     pub recipient: String,
     /// TP-Status (3GPP TS 23.040 §9.2.3.15).
     pub status: u8,
+    /// TP-SCTS: when the SMSC took the part (its clock), in UTC.
+    pub submitted: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Coarse modem status for the API.

@@ -712,6 +712,7 @@ impl ModemRunner {
                         message_reference: sr.message_reference,
                         recipient: sr.recipient.to_string(),
                         status: sr.status,
+                        submitted: Some(sr.scts.with_timezone(&chrono::Utc)),
                     })
                     .await
             }

@@ -603,20 +603,32 @@ impl Store {
             .await
     }
 
-    /// Stores a delivery report and matches it to the most recent part sent
-    /// by `modem` with this reference and recipient within the report
-    /// window. Returns the matched part.
+    /// Stores a delivery report and matches it to a part sent by `modem`
+    /// with this reference and recipient within the report window: the one
+    /// submitted nearest to `submitted` (the report's TP-SCTS) when the
+    /// SMSC's clock is within 10 minutes of ours, else the most recent.
+    /// Returns the matched part.
     pub async fn status_report(
         &self,
         modem: &str,
         message_reference: u8,
         recipient: &str,
         status: u8,
+        submitted: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>> {
         let (modem, recipient) = (modem.to_owned(), recipient.to_owned());
         self.write(move |c, ctx| {
-            ops::status_report(c, ctx, &modem, message_reference, &recipient, status, now)
+            ops::status_report(
+                c,
+                ctx,
+                &modem,
+                message_reference,
+                &recipient,
+                status,
+                submitted,
+                now,
+            )
         })
         .await
     }

@@ -655,6 +655,35 @@ fn same_recipient(a: &str, b: &str) -> bool {
     da[da.len() - n..] == db[db.len() - n..]
 }
 
+/// How far the SMSC's clock (TP-SCTS) may be from ours for the time stamp
+/// to choose between parts that share a message reference.
+const REPORT_CLOCK_SLACK_MS: i64 = 10 * 60 * 1000;
+
+/// Which of `candidates` (same modem, reference and recipient, newest
+/// first) a report is about. The 8-bit reference wraps every 256 parts, so
+/// a late report can share it with newer parts: the report's TP-SCTS (when
+/// the SMSC took the part) picks the part submitted nearest to it, when
+/// that is within [`REPORT_CLOCK_SLACK_MS`]. Otherwise (no time stamp, or an
+/// SMSC clock too far off to trust) the newest part.
+fn pick_reported<T>(
+    candidates: &[(i64, String, i64, i64, T)],
+    scts_ms: Option<i64>,
+) -> Option<usize> {
+    if candidates.is_empty() {
+        return None;
+    }
+    let nearest = scts_ms.and_then(|scts| {
+        candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.3.abs_diff(scts), i))
+            .min()
+            .filter(|(gap, _)| *gap <= REPORT_CLOCK_SLACK_MS.unsigned_abs())
+            .map(|(_, i)| i)
+    });
+    Some(nearest.unwrap_or(0))
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn status_report(
     c: &Connection,
@@ -663,11 +692,12 @@ pub(crate) fn status_report(
     mr: u8,
     recipient: &str,
     status: u8,
+    submitted: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>> {
     let since = ms(now) - hours_ms(ctx.storage.report_window_h);
     let mut stmt = c.prepare_cached(
-        "SELECT p.id, p.state, p.message_id, m.recipient
+        "SELECT p.id, p.state, p.message_id, p.submit_ms, m.recipient
          FROM parts p JOIN messages m ON m.id = p.message_id
          WHERE p.modem = ?1 AND p.mr = ?2 AND p.submit_ms >= ?3 AND p.submit_ms <= ?4
          ORDER BY p.submit_ms DESC, p.id DESC",
@@ -678,13 +708,17 @@ pub(crate) fn status_report(
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
             ))
         })?
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let matched = candidates
+    let mut candidates: Vec<_> = candidates
         .into_iter()
-        .find(|(_, _, _, to)| same_recipient(to, recipient));
+        .filter(|(_, _, _, _, to)| same_recipient(to, recipient))
+        .collect();
+    let pick = pick_reported(&candidates, submitted.map(ms));
+    let matched = pick.map(|i| candidates.swap_remove(i));
     c.execute(
         "INSERT INTO status_reports (modem, mr, recipient, status, received_ms, part_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -697,7 +731,7 @@ pub(crate) fn status_report(
             matched.as_ref().map(|m| m.0)
         ],
     )?;
-    let Some((part_id, state, message_id, _)) = matched else {
+    let Some((part_id, state, message_id, _, _)) = matched else {
         return Ok(None);
     };
     if part_state(part_id, &state)? != PartState::Sent {

@@ -363,13 +363,13 @@ fn a_delivery_report_makes_the_message_delivered() {
     part_sent(&c, b.part_id, 11, t(2)).unwrap();
     assert_eq!(state_of(&c, id), MessageState::Sent);
     assert_eq!(
-        status_report(&c, &ctx, "m1", 10, "+4917012345678", 0, t(5)).unwrap(),
+        status_report(&c, &ctx, "m1", 10, "+4917012345678", 0, None, t(5)).unwrap(),
         Some(a.part_id)
     );
     assert_eq!(state_of(&c, id), MessageState::Sent);
     // National format of the same number still matches.
     assert_eq!(
-        status_report(&c, &ctx, "m1", 11, "017012345678", 0, t(6)).unwrap(),
+        status_report(&c, &ctx, "m1", 11, "017012345678", 0, None, t(6)).unwrap(),
         Some(b.part_id)
     );
     assert_eq!(state_of(&c, id), MessageState::Delivered);
@@ -387,23 +387,36 @@ fn a_temporary_report_status_keeps_the_part_sent_and_a_permanent_one_fails_it() 
     let id = enqueue(&c, &ctx, &m, t(0)).unwrap().message_id;
     let a = lease(&c, t(0));
     part_sent(&c, a.part_id, 3, t(1)).unwrap();
-    status_report(&c, &ctx, "m1", 3, "+4917012345678", 0x30, t(2)).unwrap();
+    status_report(&c, &ctx, "m1", 3, "+4917012345678", 0x30, None, t(2)).unwrap();
     assert_eq!(part_states(&c, id), vec![PartState::Sent]);
-    status_report(&c, &ctx, "m1", 3, "+4917012345678", 0x41, t(3)).unwrap();
+    status_report(&c, &ctx, "m1", 3, "+4917012345678", 0x41, None, t(3)).unwrap();
     assert_eq!(part_states(&c, id), vec![PartState::Failed]);
     assert_eq!(state_of(&c, id), MessageState::Failed);
+}
+
+/// Two parts to the same recipient with message reference 5 (the 8-bit
+/// reference wrapped in between), sent at `t(0)` and `t(later)`:
+/// (old message, old part, new message, new part).
+fn two_parts_sharing_reference(c: &Connection, ctx: &Ctx, later: i64) -> (i64, i64, i64, i64) {
+    let old = enqueue(c, ctx, &msg(1), t(0)).unwrap().message_id;
+    let p = lease(c, t(0));
+    part_sent(c, p.part_id, 5, t(0)).unwrap();
+    let new = enqueue(c, ctx, &msg(1), t(later)).unwrap().message_id;
+    let q = lease(c, t(later));
+    part_sent(c, q.part_id, 5, t(later)).unwrap();
+    (old, p.part_id, new, q.part_id)
+}
+
+/// A report for reference 5 to the usual recipient, received at `t(at)`
+/// with the SMSC's time stamp `t(scts)`.
+fn report_5(c: &Connection, ctx: &Ctx, scts: Option<i64>, at: i64) -> Option<i64> {
+    status_report(c, ctx, "m1", 5, "+4917012345678", 0, scts.map(t), t(at)).unwrap()
 }
 
 #[test]
 fn report_matching_picks_the_most_recent_part_after_reference_wrap_around() {
     let (c, ctx) = setup();
-    let old = enqueue(&c, &ctx, &msg(1), t(0)).unwrap().message_id;
-    let p = lease(&c, t(0));
-    part_sent(&c, p.part_id, 5, t(0)).unwrap();
-    // 256 messages later the 8-bit reference is 5 again.
-    let new = enqueue(&c, &ctx, &msg(1), t(600)).unwrap().message_id;
-    let q = lease(&c, t(600));
-    part_sent(&c, q.part_id, 5, t(600)).unwrap();
+    let (old, _, new, q) = two_parts_sharing_reference(&c, &ctx, 600);
     // Another recipient with the same reference must not be picked.
     let mut other = msg(1);
     other.to = "+33612345678".into();
@@ -411,15 +424,39 @@ fn report_matching_picks_the_most_recent_part_after_reference_wrap_around() {
     let r = lease(&c, t(700));
     part_sent(&c, r.part_id, 5, t(700)).unwrap();
 
-    let matched = status_report(&c, &ctx, "m1", 5, "+4917012345678", 0, t(800)).unwrap();
-    assert_eq!(matched, Some(q.part_id));
+    assert_eq!(report_5(&c, &ctx, None, 800), Some(q));
     assert_eq!(part_states(&c, new), vec![PartState::Delivered]);
     assert_eq!(part_states(&c, old), vec![PartState::Sent]);
     // Another modem's reference never matches.
     assert_eq!(
-        status_report(&c, &ctx, "m2", 5, "+4917012345678", 0, t(800)).unwrap(),
+        status_report(&c, &ctx, "m2", 5, "+4917012345678", 0, None, t(800)).unwrap(),
         None
     );
+}
+
+#[test]
+fn a_late_report_goes_to_the_part_its_smsc_time_stamp_names_not_the_newest() {
+    let (c, ctx) = setup();
+    // 256 parts later (the phone was off) the reference is 5 again.
+    let (old, p, new, q) = two_parts_sharing_reference(&c, &ctx, 3_600);
+    // The first part's report arrives now; the SMSC's clock is 40 s ahead.
+    assert_eq!(report_5(&c, &ctx, Some(40), 3_700), Some(p));
+    assert_eq!(part_states(&c, old), vec![PartState::Delivered]);
+    assert_eq!(part_states(&c, new), vec![PartState::Sent]);
+    // Then the second part's own report.
+    assert_eq!(report_5(&c, &ctx, Some(3_590), 3_800), Some(q));
+    assert_eq!(part_states(&c, new), vec![PartState::Delivered]);
+}
+
+#[test]
+fn a_report_whose_smsc_clock_is_far_off_goes_to_the_newest_part() {
+    let (c, ctx) = setup();
+    let (old, _, new, q) = two_parts_sharing_reference(&c, &ctx, 3_600);
+    // An SMSC that stamps local time as UTC, two hours behind: its stamp is
+    // nearest the old part but too far from both to be trusted.
+    assert_eq!(report_5(&c, &ctx, Some(3_600 - 7_200), 3_700), Some(q));
+    assert_eq!(part_states(&c, new), vec![PartState::Delivered]);
+    assert_eq!(part_states(&c, old), vec![PartState::Sent]);
 }
 
 #[test]
@@ -430,7 +467,7 @@ fn a_report_outside_the_window_matches_nothing_but_is_kept() {
     part_sent(&c, p.part_id, 9, t(0)).unwrap();
     let late = t(i64::from(ctx.storage.report_window_h) * 3_600 + 1);
     assert_eq!(
-        status_report(&c, &ctx, "m1", 9, "+4917012345678", 0, late).unwrap(),
+        status_report(&c, &ctx, "m1", 9, "+4917012345678", 0, None, late).unwrap(),
         None
     );
     let kept: i64 = c

@@ -302,7 +302,7 @@ async fn a_v1_database_file_is_upgraded_on_open_and_its_outbox_keeps_working() {
     }
     let store = Store::open(&c, &RetryConfig::default()).unwrap();
     let part = store
-        .status_report("m1", 77, "+4917012345678", 0, Utc::now())
+        .status_report("m1", 77, "+4917012345678", 0, None, Utc::now())
         .await
         .unwrap();
     assert!(part.is_some());
