@@ -1,7 +1,8 @@
 //! MMS received through the modems' own clients (`[mms] transport =
 //! "modem"`): the whole gateway in-process with a simulated SIMCom SIM7600
-//! or Quectel EC25. The fake MMSC holds an inbound picture MMS; the SIM7600
-//! reports it with `+WAP_PUSH_MMS:` and fetches it with `AT+CMMSRECV`,
+//! or Quectel EC25. The fake MMSC holds an inbound picture MMS and sends its
+//! WAP push as SMS; the SIM7600's client announces it with `+WAP_PUSH_MMS:`
+//! and gsmq fetches it with `AT+CMMSRECV`,
 //! `AT+CMMSVIEW` and `AT+CMMSREAD`; the EC25 gets the WAP-push SMS and
 //! fetches it with `AT+QHTTPGET`, `AT+QHTTPREADFILE` and `AT+QFDWL`, then
 //! acknowledges with `AT+QHTTPPOST`. Either way the MMS must reach
@@ -141,23 +142,23 @@ async fn a_sim7600_retrieves_an_inbound_picture_mms_announced_by_wap_push_mms() 
     let mut bob = Client::connect(gw.mqtt_addr(), "bob", &["gsmq/inbox/mms"]).await;
 
     let want = parts();
-    let ni = fake
-        .create_inbound(
+    // The MMSC's WAP push as SMS; the simulated SIM7600's MMS client turns
+    // it into `+WAP_PUSH_MMS:` (nothing is stored as an SMS).
+    let tpdus = fake
+        .create_inbound_sms(
             "T-in-7600",
             "+4917099999/TYPE=PLMN",
             VENDOR_NUMBER,
             Some("Photos"),
             1_780_000_000,
             want.clone(),
+            &mmsc_sms(),
         )
-        .expect("inbound");
-    let urc = format!(
-        "+WAP_PUSH_MMS: \"+4917099999\",\"T-in-7600\",\"{}\",\"26/05/28,20:26:40+00\",0,{}",
-        ni.content_location().expect("location"),
-        34_000
-    );
+        .expect("push");
     let sim = gw.pool().sim("vendor").expect("sim");
-    sim.inject_urc(&urc).await.expect("urc");
+    for t in &tpdus {
+        sim.inject_pdu(t).await.expect("inject");
+    }
 
     let m = bob.json_on("gsmq/inbox/mms").await;
     check_inbox(&m, dir.path(), &want);
@@ -167,8 +168,10 @@ async fn a_sim7600_retrieves_an_inbound_picture_mms_announced_by_wap_push_mms() 
     assert_eq!(acks[0].transaction_id(), Some("T-in-7600"));
     assert_eq!(acks[0].status(), Some(mms::status::RETRIEVED));
     assert_eq!(fake.fetched().len(), 1);
-    // The same URC again (the modem repeating itself) stores nothing new.
-    sim.inject_urc(&urc).await.expect("urc");
+    // The same push again (the network repeating itself) fetches nothing new.
+    for t in &tpdus {
+        sim.inject_pdu(t).await.expect("inject");
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(fake.fetched().len(), 1);
     gw.shutdown().await;

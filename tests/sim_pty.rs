@@ -201,6 +201,69 @@ async fn the_message_reference_is_eight_bits_and_wraps_after_255() {
     assert_eq!(mrs, vec![254, 255, 0, 1]);
 }
 
+/// An MMS notification for `+4917099999` as the two-part WAP-push SMS an
+/// MMSC sends (a long location makes it two parts).
+fn mms_push_sms() -> Vec<Vec<u8>> {
+    let location = format!("http://mmsc.example/r/{}", "x".repeat(120));
+    let ni = gsmq::mms::Pdu::notification_ind(
+        "T-42",
+        Some("+4917099999/TYPE=PLMN"),
+        Some("Photos"),
+        34_000,
+        3_600,
+        &location,
+    );
+    let push = gsmq::mms::Push::mms(1, &ni).expect("push");
+    gsmq::mms::push_to_sms(
+        &push,
+        &gsmq::pdu::DeliverOptions {
+            from: "+491760000000".into(),
+            ..Default::default()
+        },
+    )
+    .expect("sms")
+}
+
+#[tokio::test]
+async fn a_sim7600_announces_a_wap_push_with_wap_push_mms_and_stores_no_sms() {
+    let h = sim::spawn(fast(Personality::Sim7600)).expect("spawn");
+    let mut p = Port::open(h.path());
+    p.until(b"PB DONE\r\n").await;
+    ready(&mut p).await;
+    let parts = mms_push_sms();
+    assert!(parts.len() > 1, "a concatenated push");
+    for t in &parts {
+        h.inject_pdu(t).await.expect("inject");
+    }
+    let urc = p.until(b",0,34000\r\n").await;
+    let text = String::from_utf8(urc).expect("ascii");
+    let location = format!("http://mmsc.example/r/{}", "x".repeat(120));
+    assert!(
+        text.starts_with(&format!(
+            "\r\n+WAP_PUSH_MMS: \"+4917099999\",\"T-42\",\"{location}\",\""
+        )),
+        "{text:?}"
+    );
+    // Only the announcement: no part was stored as an SMS.
+    let rest = p.quiet(Duration::from_millis(100)).await;
+    assert!(rest.is_empty(), "stray bytes: {:?}", show(&rest));
+    p.write(b"AT+CPMS?\r").await;
+    let answer = String::from_utf8(p.until(b"\r\nOK\r\n").await).expect("ascii");
+    assert!(answer.contains("+CPMS: \"SM\",0,"), "{answer:?}");
+}
+
+#[tokio::test]
+async fn a_generic_modem_stores_the_same_wap_push_as_sms() {
+    let h = sim::spawn(fast(Personality::Generic)).expect("spawn");
+    let mut p = Port::open(h.path());
+    ready(&mut p).await;
+    for t in &mms_push_sms() {
+        h.inject_pdu(t).await.expect("inject");
+    }
+    let urc = p.until(b"\r\n+CMTI: \"SM\",2\r\n").await;
+    assert!(!String::from_utf8_lossy(&urc).contains("WAP_PUSH"));
+}
+
 #[tokio::test]
 async fn an_inbound_sms_is_announced_read_and_deleted() {
     let h = sim::spawn(fast(Personality::Generic)).expect("spawn");

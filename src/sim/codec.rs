@@ -137,18 +137,23 @@ pub struct DeliverText {
     pub text: String,
 }
 
+/// A time as modems print it: `yy/MM/dd,hh:mm:ss±zz` (zz in quarter hours).
+pub fn modem_time(t: &DateTime<FixedOffset>) -> String {
+    let quarters = t.offset().local_minus_utc() / 900;
+    format!("{}{quarters:+03}", t.format("%y/%m/%d,%H:%M:%S"))
+}
+
 /// Decodes a stored PDU (SMSC octets first) that holds an SMS-DELIVER.
 pub fn decode_deliver_text(pdu_with_smsc: &[u8]) -> Result<DeliverText, CodecError> {
     match pdu::decode(pdu_with_smsc, true)?.tpdu {
         pdu::Tpdu::Deliver(d) => {
-            let quarters = d.scts.offset().local_minus_utc() / 900;
             let text = match d.encoding {
                 pdu::Encoding::Data8 => hex::encode_upper(&d.data),
                 _ => d.text,
             };
             Ok(DeliverText {
                 from: d.originator.to_string(),
-                scts: format!("{}{quarters:+03}", d.scts.format("%y/%m/%d,%H:%M:%S")),
+                scts: modem_time(&d.scts),
                 text,
             })
         }

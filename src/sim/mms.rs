@@ -652,6 +652,34 @@ impl SimMms {
     /// SMS); `Some(None)`: a part of a push still incomplete; `Some(Some(n))`:
     /// the notification is stored at index `n` (report `+CMTI: "SM",n,"MMS PUSH",2,1`).
     pub(crate) fn push_sms(&mut self, raw: &[u8]) -> Option<Option<usize>> {
+        if self.pushes.len() >= FILES_MAX {
+            return None;
+        }
+        let Some(push) = self.take_push(raw)? else {
+            return Some(None);
+        };
+        self.pushes.push(push);
+        Some(Some(self.pushes.len()))
+    }
+
+    /// SIMCom 3G/4G: takes a received WAP-push SMS-DELIVER (with SMSC) like
+    /// [`MmsClient::push_sms`] and answers the URC that announces it
+    /// (MODEM-SPEC §7.2) without storing an SMS:
+    /// `+WAP_PUSH_MMS: "<from>","<tid>","<url>","<date>",<class>,<size>`,
+    /// `date` as the modem prints times (`yy/mm/dd,hh:mm:ss+zz`).
+    pub(crate) fn wap_push_urc(&mut self, raw: &[u8], date: &str) -> Option<Option<String>> {
+        let Some(p) = self.take_push(raw)? else {
+            return Some(None);
+        };
+        Some(Some(format!(
+            "+WAP_PUSH_MMS: \"{}\",\"{}\",\"{}\",\"{date}\",0,{}",
+            p.from, p.transaction_id, p.location, p.size
+        )))
+    }
+
+    /// The notification a WAP-push SMS carries, once all its parts are in:
+    /// `None` not an MMS notification, `Some(None)` waiting for parts.
+    fn take_push(&mut self, raw: &[u8]) -> Option<Option<StoredPush>> {
         let part = crate::modem::mms_push::push_part("sim", raw, chrono::Utc::now())?;
         let data = match part.concat {
             Some((reference, total, seq)) if total > 1 && seq >= 1 && seq <= total => {
@@ -675,22 +703,19 @@ impl SimMms {
         let ni = crate::mms::Push::decode(&data)
             .and_then(|p| p.mms_pdu())
             .ok()?;
-        if ni.message_type() != Some(crate::mms::MessageType::NotificationInd)
-            || self.pushes.len() >= FILES_MAX
-        {
+        if ni.message_type() != Some(crate::mms::MessageType::NotificationInd) {
             return None;
         }
-        self.pushes.push(StoredPush {
+        Some(Some(StoredPush {
             from: ni
                 .from()
-                .map(|f| crate::mms::strip_type(f).to_owned())
+                .map(|f| crate::mms::strip_type(f).replace('"', "'"))
                 .unwrap_or(part.sender),
             subject: ni.subject().unwrap_or("").replace('"', "'"),
-            transaction_id: ni.transaction_id()?.to_owned(),
-            location: ni.content_location()?.to_owned(),
+            transaction_id: ni.transaction_id()?.replace('"', "'"),
+            location: ni.content_location()?.replace('"', "'"),
             size: ni.message_size().unwrap_or(0),
-        });
-        Some(Some(self.pushes.len()))
+        }))
     }
 
     /// Where a Quectel request goes: an absolute-form `target` through the

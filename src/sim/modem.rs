@@ -1228,6 +1228,18 @@ impl Modem {
                 None => {}
             }
         }
+        // SIM7600 with its MMS client: the push is announced, not stored (§7.2).
+        if self.personality == Personality::Sim7600 {
+            let date = codec::modem_time(&self.wall(now));
+            match self.mms.wap_push_urc(&pdu, &date) {
+                Some(Some(u)) if self.mode != Mode::Boot => {
+                    self.urc(u, now);
+                    return;
+                }
+                Some(_) => return,
+                None => {}
+            }
+        }
         let mt = self.settings.cnmi[1];
         if mt == 2 && self.mode != Mode::Boot {
             let len = tpdu.len();
