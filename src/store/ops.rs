@@ -61,6 +61,13 @@ fn hours_ms(h: u32) -> i64 {
     i64::from(h) * 3_600_000
 }
 
+/// `Connection::execute` through the statement cache: the writer runs the
+/// same few statements for every message, and preparing one costs as much
+/// as running it.
+fn exec(c: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+    Ok(c.prepare_cached(sql)?.execute(params)?)
+}
+
 fn bad(table: &'static str, id: i64, detail: impl Into<String>) -> Error {
     Error::BadRow {
         table,
@@ -185,7 +192,7 @@ pub(crate) fn events_after(
 }
 
 pub(crate) fn mark_published(c: &Connection, seq: i64) -> Result<()> {
-    let n = c.execute("UPDATE events SET published = 1 WHERE seq = ?1", [seq])?;
+    let n = exec(c, "UPDATE events SET published = 1 WHERE seq = ?1", [seq])?;
     if n == 0 {
         return Err(Error::NotFound {
             what: "event",
@@ -217,7 +224,8 @@ pub(crate) fn enqueue(
         match find_key(c, ctx, &msg.client, key, now)? {
             KeySeen::Live(e) => return Ok(e),
             KeySeen::Stale => {
-                c.execute(
+                exec(
+                    c,
                     "DELETE FROM idempotency WHERE client = ?1 AND key = ?2",
                     params![msg.client, key],
                 )?;
@@ -422,7 +430,8 @@ pub(crate) fn lease_next_part(
         }
         if state.is_terminal() {
             // Requeued by crash recovery after its message ended.
-            c.execute(
+            exec(
+                c,
                 "UPDATE parts SET state = 'cancelled', reason = ?2 WHERE id = ?1",
                 params![part_id, format!("message is {state}")],
             )?;
@@ -605,7 +614,8 @@ pub(crate) fn part_failed(
         } else {
             PartState::Cancelled
         };
-        c.execute(
+        exec(
+            c,
             "UPDATE parts SET state = ?2, reason = ?3 WHERE id = ?1",
             params![part_id, part.as_str(), reason],
         )?;
@@ -628,7 +638,8 @@ pub(crate) fn part_failed(
             })
         }
         Decision::Park(why) => {
-            c.execute(
+            exec(
+                c,
                 "UPDATE parts SET state = 'failed', reason = ?2 WHERE id = ?1",
                 params![part_id, why],
             )?;
@@ -661,27 +672,34 @@ const REPORT_CLOCK_SLACK_MS: i64 = 10 * 60 * 1000;
 
 /// Which of `candidates` (same modem, reference and recipient, newest
 /// first) a report is about. The 8-bit reference wraps every 256 parts, so
-/// a late report can share it with newer parts: the report's TP-SCTS (when
-/// the SMSC took the part) picks the part submitted nearest to it, when
-/// that is within [`REPORT_CLOCK_SLACK_MS`]. Otherwise (no time stamp, or an
-/// SMSC clock too far off to trust) the newest part.
+/// a report can share it with other parts. Parts still waiting for their
+/// report (`sent`) go first: a part already settled had its report. Among
+/// them the report's TP-SCTS (when the SMSC took the part) picks the part
+/// submitted nearest to it, when that is within [`REPORT_CLOCK_SLACK_MS`]
+/// (so a report that comes hours late finds its own part, not a newer one);
+/// otherwise (no time stamp, an SMSC clock too far off to trust) the
+/// newest. The stamp has whole seconds: parts submitted within a second
+/// of each other stay ambiguous, and equal distances go to the newest.
 fn pick_reported<T>(
     candidates: &[(i64, String, i64, i64, T)],
     scts_ms: Option<i64>,
 ) -> Option<usize> {
-    if candidates.is_empty() {
-        return None;
-    }
+    let waiting: Vec<usize> = (0..candidates.len())
+        .filter(|&i| candidates[i].1 == PartState::Sent.as_str())
+        .collect();
+    let pool = if waiting.is_empty() {
+        (0..candidates.len()).collect()
+    } else {
+        waiting
+    };
     let nearest = scts_ms.and_then(|scts| {
-        candidates
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.3.abs_diff(scts), i))
+        pool.iter()
+            .map(|&i| (candidates[i].3.abs_diff(scts), i))
             .min()
             .filter(|(gap, _)| *gap <= REPORT_CLOCK_SLACK_MS.unsigned_abs())
             .map(|(_, i)| i)
     });
-    Some(nearest.unwrap_or(0))
+    nearest.or(pool.first().copied())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -719,7 +737,8 @@ pub(crate) fn status_report(
         .collect();
     let pick = pick_reported(&candidates, submitted.map(ms));
     let matched = pick.map(|i| candidates.swap_remove(i));
-    c.execute(
+    exec(
+        c,
         "INSERT INTO status_reports (modem, mr, recipient, status, received_ms, part_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -738,19 +757,22 @@ pub(crate) fn status_report(
         // A repeated report for a part already settled.
         return Ok(Some(part_id));
     }
-    c.execute(
+    exec(
+        c,
         "UPDATE parts SET dr_status = ?2, dr_ms = ?3 WHERE id = ?1",
         params![part_id, status, ms(now)],
     )?;
     if status < TP_ST_TEMPORARY {
-        c.execute(
+        exec(
+            c,
             "UPDATE parts SET state = 'delivered' WHERE id = ?1",
             [part_id],
         )?;
         settle(c, message_id, now)?;
     } else if status >= TP_ST_PERMANENT {
         let reason = format!("delivery failed: status 0x{status:02X}");
-        c.execute(
+        exec(
+            c,
             "UPDATE parts SET state = 'failed', reason = ?2 WHERE id = ?1",
             params![part_id, reason],
         )?;
@@ -835,7 +857,8 @@ pub(crate) fn recover(
     match policy {
         CrashPolicy::AtLeastOnce => {
             // due_ms is kept: requeued parts go out first, in their order.
-            c.execute(
+            exec(
+                c,
                 "UPDATE parts SET state = 'queued', reason = 'requeued after a crash'
                  WHERE state = 'sending'",
                 [],
@@ -844,7 +867,8 @@ pub(crate) fn recover(
         }
         CrashPolicy::AtMostOnce => {
             let reason = "in flight at a crash: outcome unknown (at-most-once)";
-            c.execute(
+            exec(
+                c,
                 "UPDATE parts SET state = 'unknown', reason = ?1 WHERE state = 'sending'",
                 [reason],
             )?;
@@ -887,7 +911,8 @@ fn insert_inbound_message(c: &Connection, m: &mut InboundMessage) -> Result<()> 
         .map(u8::to_string)
         .collect::<Vec<_>>()
         .join(",");
-    c.execute(
+    exec(
+        c,
         "INSERT INTO inbound_messages (modem, sender, body, encoding, parts_total, parts_received,
              missing, complete, sent_at, received_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -979,7 +1004,8 @@ pub(crate) fn store_inbound_part(
             received_at: p.received_at,
         };
         insert_inbound_message(c, &mut m)?;
-        c.execute(
+        exec(
+            c,
             "UPDATE inbound_parts SET message_id = ?2 WHERE id = ?1",
             params![part_id, m.id],
         )?;
@@ -1078,32 +1104,38 @@ pub(crate) fn maintain(c: &Connection, ctx: &Ctx, now: DateTime<Utc>) -> Result<
     }
 
     let cutoff = now_ms - i64::from(ctx.storage.retention_days) * 86_400_000;
-    report.messages_pruned = c.execute(
+    report.messages_pruned = exec(
+        c,
         "DELETE FROM messages WHERE id IN (SELECT id FROM messages
              WHERE state IN ('sent', 'delivered', 'failed', 'expired', 'cancelled')
              AND updated_ms < ?1 LIMIT ?2)",
         params![cutoff, PRUNE_BATCH],
     )?;
-    report.keys_pruned = c.execute(
+    report.keys_pruned = exec(
+        c,
         "DELETE FROM idempotency WHERE created_ms < ?1",
         [now_ms - hours_ms(ctx.storage.idempotency_window_h)],
     )?;
-    report.events_pruned = c.execute(
+    report.events_pruned = exec(
+        c,
         "DELETE FROM events WHERE seq IN (SELECT seq FROM events
              WHERE published = 1 AND created_ms < ?1 LIMIT ?2)",
         params![cutoff, PRUNE_BATCH],
     )?;
-    report.inbound_pruned = c.execute(
+    report.inbound_pruned = exec(
+        c,
         "DELETE FROM inbound_messages WHERE id IN (SELECT id FROM inbound_messages
              WHERE received_ms < ?1 LIMIT ?2)",
         params![cutoff, PRUNE_BATCH],
     )?;
-    c.execute(
+    exec(
+        c,
         "DELETE FROM inbound_parts WHERE id IN (SELECT id FROM inbound_parts
              WHERE message_id IS NOT NULL AND received_ms < ?1 LIMIT ?2)",
         params![cutoff, PRUNE_BATCH],
     )?;
-    c.execute(
+    exec(
+        c,
         "DELETE FROM status_reports WHERE id IN (SELECT id FROM status_reports
              WHERE received_ms < ?1 LIMIT ?2)",
         params![cutoff, PRUNE_BATCH],

@@ -449,6 +449,25 @@ fn a_late_report_goes_to_the_part_its_smsc_time_stamp_names_not_the_newest() {
 }
 
 #[test]
+fn a_report_goes_to_the_part_still_waiting_when_the_reference_wrapped_within_a_second() {
+    let (c, ctx) = setup();
+    // The old part got its report; 256 parts later, 300 ms on, the
+    // reference is 5 again.
+    let old = enqueue(&c, &ctx, &msg(1), t(0)).unwrap().message_id;
+    let p = lease(&c, t(0));
+    part_sent(&c, p.part_id, 5, t(0)).unwrap();
+    assert_eq!(report_5(&c, &ctx, Some(0), 0), Some(p.part_id));
+    let later = t(0) + chrono::Duration::milliseconds(300);
+    let new = enqueue(&c, &ctx, &msg(1), later).unwrap().message_id;
+    let q = lease(&c, later);
+    part_sent(&c, q.part_id, 5, later).unwrap();
+    // Its SMSC stamp (whole seconds) is nearer the old part's submit time.
+    assert_eq!(report_5(&c, &ctx, Some(0), 1), Some(q.part_id));
+    assert_eq!(part_states(&c, new), vec![PartState::Delivered]);
+    assert_eq!(part_states(&c, old), vec![PartState::Delivered]);
+}
+
+#[test]
 fn a_report_whose_smsc_clock_is_far_off_goes_to_the_newest_part() {
     let (c, ctx) = setup();
     let (old, _, new, q) = two_parts_sharing_reference(&c, &ctx, 3_600);
