@@ -88,6 +88,33 @@ async fn a_mixed_run_counts_sends_and_inbound_together() {
     assert_eq!(r.latency("inbound").unwrap().count, 5);
 }
 
+/// 600 parts through one fast modem: its 8-bit message reference wraps
+/// twice within a second or two, and every delivery report must still find
+/// the part that waits for it (a report going to an already settled part
+/// with the same reference would leave another `sent` for ever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_message_ends_delivered_when_the_reference_wraps_within_seconds() {
+    let a = args(&[
+        "pipeline",
+        "--modems",
+        "1",
+        "--clients",
+        "4",
+        "--count",
+        "600",
+        "--window",
+        "64",
+    ]);
+    let r = bench::run(&a).await.unwrap().remove(0);
+    assert_eq!(
+        (r.completed, r.failed, r.missing),
+        (600, 0, 0),
+        "{}",
+        r.text()
+    );
+    assert_eq!(r.latency("delivered").map(|l| l.count), Some(600));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_round_trips_are_counted_on_gsmq_and_on_mosquitto() {
     let mut targets = vec!["gsmq"];
