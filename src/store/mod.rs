@@ -604,10 +604,11 @@ impl Store {
     }
 
     /// Stores a delivery report and matches it to a part sent by `modem`
-    /// with this reference and recipient within the report window: the one
-    /// submitted nearest to `submitted` (the report's TP-SCTS) when the
-    /// SMSC's clock is within 10 minutes of ours, else the most recent.
-    /// Returns the matched part.
+    /// with this reference and recipient within the report window: parts
+    /// still waiting for a report first, and of those the one submitted
+    /// nearest to `submitted` (the report's TP-SCTS) when the SMSC's clock
+    /// is within 10 minutes of ours, else the most recent. Returns the
+    /// matched part.
     pub async fn status_report(
         &self,
         modem: &str,
