@@ -9,6 +9,10 @@
 //!   in the future, the case a naive index scans).
 //! - `startup/100000_queued`: `Store::open` + `recover` on a database with
 //!   100,000 queued messages.
+//! - `status_report/busy_modem_72h`: a delivery report on a modem that sent
+//!   855,000 parts within the 72-hour report window (3.3 a second), so
+//!   ~3,340 parts share each 8-bit message reference; one part waits for
+//!   its report (temporary status, so it keeps waiting between iterations).
 //!
 //! Run: `cargo bench --bench store -- --measurement-time 3 --warm-up-time 1`
 
@@ -181,5 +185,76 @@ fn bench_startup(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_enqueue, bench_pick, bench_startup);
+/// Writes `parts` settled parts of modem `m1` (one message each), one every
+/// `gap_ms` back from `now_ms`, plus one part waiting for its report with
+/// reference 7, sent a second before `now_ms`.
+fn seed_sent_parts(path: &Path, parts: i64, gap_ms: i64, now_ms: i64) {
+    let mut conn = rusqlite::Connection::open(path).expect("open");
+    let tx = conn.transaction().expect("tx");
+    {
+        let mut msg = tx
+            .prepare(
+                "INSERT INTO messages (id, client, recipient, body, encoding, priority, report,
+                     state, parts_total, parts_sent, created_ms, updated_ms)
+                 VALUES (?1, 'c', '+4917012345678', 'x', 'gsm7', 0, 1, ?2, 1, 1, ?3, ?3)",
+            )
+            .expect("prepare");
+        let mut part = tx
+            .prepare(
+                "INSERT INTO parts (message_id, seq, tpdu, state, priority, due_ms, modem, mr,
+                     submit_ms, dr_status)
+                 VALUES (?1, 0, x'00', ?2, 0, ?3, 'm1', ?4, ?3, ?5)",
+            )
+            .expect("prepare");
+        for i in 0..=parts {
+            let (state, at, mr, dr) = if i == parts {
+                ("sent", now_ms - 1_000, 7, None)
+            } else {
+                ("delivered", now_ms - 2_000 - i * gap_ms, i % 256, Some(0))
+            };
+            msg.execute(rusqlite::params![i + 1, state, at])
+                .expect("msg");
+            part.execute(rusqlite::params![i + 1, state, at, mr, dr])
+                .expect("part");
+        }
+    }
+    tx.commit().expect("commit");
+}
+
+fn bench_status_report(c: &mut Criterion) {
+    let rt = runtime();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = StorageConfig::new(dir.path().join("db"));
+    drop(Store::open(&cfg, &RetryConfig::default()).expect("open"));
+    let now = Utc::now();
+    let t = Instant::now();
+    seed_sent_parts(
+        &dir.path().join("db").join("gsmq.sqlite3"),
+        855_000,
+        300,
+        now.timestamp_millis(),
+    );
+    eprintln!("seeded 855,000 sent parts in {:?}", t.elapsed());
+    let store = Store::open(&cfg, &RetryConfig::default()).expect("open");
+    let scts = Some(now - chrono::Duration::seconds(2));
+    let mut group = c.benchmark_group("status_report");
+    group.sample_size(20);
+    group.bench_function("busy_modem_72h", |b| {
+        b.iter(|| {
+            let part = rt
+                .block_on(store.status_report("m1", 7, "+4917012345678", 0x20, scts, now))
+                .expect("report");
+            assert!(part.is_some());
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_enqueue,
+    bench_pick,
+    bench_startup,
+    bench_status_report
+);
 criterion_main!(benches);

@@ -670,36 +670,85 @@ fn same_recipient(a: &str, b: &str) -> bool {
 /// to choose between parts that share a message reference.
 const REPORT_CLOCK_SLACK_MS: i64 = 10 * 60 * 1000;
 
-/// Which of `candidates` (same modem, reference and recipient, newest
-/// first) a report is about. The 8-bit reference wraps every 256 parts, so
-/// a report can share it with other parts. Parts still waiting for their
-/// report (`sent`) go first: a part already settled had its report. Among
-/// them the report's TP-SCTS (when the SMSC took the part) picks the part
-/// submitted nearest to it, when that is within [`REPORT_CLOCK_SLACK_MS`]
-/// (so a report that comes hours late finds its own part, not a newer one);
-/// otherwise (no time stamp, an SMSC clock too far off to trust) the
-/// newest. The stamp has whole seconds: parts submitted within a second
-/// of each other stay ambiguous, and equal distances go to the newest.
-fn pick_reported<T>(
-    candidates: &[(i64, String, i64, i64, T)],
-    scts_ms: Option<i64>,
-) -> Option<usize> {
-    let waiting: Vec<usize> = (0..candidates.len())
-        .filter(|&i| candidates[i].1 == PartState::Sent.as_str())
-        .collect();
-    let pool = if waiting.is_empty() {
-        (0..candidates.len()).collect()
-    } else {
-        waiting
-    };
+/// A part a report may be about: (id, state, message id, submit time).
+type ReportCandidate = (i64, String, i64, i64);
+
+/// Which of `waiting` (parts still waiting for their report, same modem,
+/// reference and recipient, newest first) a report is about. The 8-bit
+/// reference wraps every 256 parts, so several can share it: the report's
+/// TP-SCTS (when the SMSC took the part) picks the part submitted nearest
+/// to it, when that is within [`REPORT_CLOCK_SLACK_MS`] (so a report that
+/// comes hours late finds its own part, not a newer one); otherwise (no
+/// time stamp, an SMSC clock too far off to trust) the newest. The stamp
+/// has whole seconds: parts submitted within a second of each other stay
+/// ambiguous, and equal distances go to the newest.
+fn pick_reported(waiting: &[ReportCandidate], scts_ms: Option<i64>) -> Option<usize> {
     let nearest = scts_ms.and_then(|scts| {
-        pool.iter()
-            .map(|&i| (candidates[i].3.abs_diff(scts), i))
+        waiting
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.3.abs_diff(scts), i))
             .min()
             .filter(|(gap, _)| *gap <= REPORT_CLOCK_SLACK_MS.unsigned_abs())
             .map(|(_, i)| i)
     });
-    nearest.or(pool.first().copied())
+    nearest.or((!waiting.is_empty()).then_some(0))
+}
+
+/// The part a report is about: a part still waiting for its report first
+/// (few, found through the `parts_waiting` index however many parts the
+/// window holds), else the newest part of any state (a repeated report).
+fn report_candidate(
+    c: &Connection,
+    modem: &str,
+    mr: u8,
+    recipient: &str,
+    window: (i64, i64),
+    scts_ms: Option<i64>,
+) -> Result<Option<ReportCandidate>> {
+    let row = |r: &rusqlite::Row<'_>| {
+        Ok((
+            (
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ),
+            r.get::<_, String>(4)?,
+        ))
+    };
+    let args = params![modem, mr, window.0, window.1];
+    let mut waiting = Vec::new();
+    let mut stmt = c.prepare_cached(
+        "SELECT p.id, p.state, p.message_id, p.submit_ms, m.recipient
+         FROM parts p INDEXED BY parts_waiting JOIN messages m ON m.id = p.message_id
+         WHERE p.state = 'sent' AND p.modem = ?1 AND p.mr = ?2
+           AND p.submit_ms >= ?3 AND p.submit_ms <= ?4
+         ORDER BY p.submit_ms DESC, p.id DESC",
+    )?;
+    for r in stmt.query_map(args, row)? {
+        let (cand, to) = r?;
+        if same_recipient(&to, recipient) {
+            waiting.push(cand);
+        }
+    }
+    if let Some(i) = pick_reported(&waiting, scts_ms) {
+        return Ok(Some(waiting.swap_remove(i)));
+    }
+    let mut stmt = c.prepare_cached(
+        "SELECT p.id, p.state, p.message_id, p.submit_ms, m.recipient
+         FROM parts p JOIN messages m ON m.id = p.message_id
+         WHERE p.modem = ?1 AND p.mr = ?2 AND p.submit_ms >= ?3 AND p.submit_ms <= ?4
+         ORDER BY p.submit_ms DESC, p.id DESC",
+    )?;
+    // Newest first: usually the first row.
+    for r in stmt.query_map(args, row)? {
+        let (cand, to) = r?;
+        if same_recipient(&to, recipient) {
+            return Ok(Some(cand));
+        }
+    }
+    Ok(None)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -714,29 +763,7 @@ pub(crate) fn status_report(
     now: DateTime<Utc>,
 ) -> Result<Option<i64>> {
     let since = ms(now) - hours_ms(ctx.storage.report_window_h);
-    let mut stmt = c.prepare_cached(
-        "SELECT p.id, p.state, p.message_id, p.submit_ms, m.recipient
-         FROM parts p JOIN messages m ON m.id = p.message_id
-         WHERE p.modem = ?1 AND p.mr = ?2 AND p.submit_ms >= ?3 AND p.submit_ms <= ?4
-         ORDER BY p.submit_ms DESC, p.id DESC",
-    )?;
-    let candidates = stmt
-        .query_map(params![modem, mr, since, ms(now)], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        })?
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let mut candidates: Vec<_> = candidates
-        .into_iter()
-        .filter(|(_, _, _, _, to)| same_recipient(to, recipient))
-        .collect();
-    let pick = pick_reported(&candidates, submitted.map(ms));
-    let matched = pick.map(|i| candidates.swap_remove(i));
+    let matched = report_candidate(c, modem, mr, recipient, (since, ms(now)), submitted.map(ms))?;
     exec(
         c,
         "INSERT INTO status_reports (modem, mr, recipient, status, received_ms, part_id)
@@ -750,7 +777,7 @@ pub(crate) fn status_report(
             matched.as_ref().map(|m| m.0)
         ],
     )?;
-    let Some((part_id, state, message_id, _, _)) = matched else {
+    let Some((part_id, state, message_id, _)) = matched else {
         return Ok(None);
     };
     if part_state(part_id, &state)? != PartState::Sent {
