@@ -17,6 +17,14 @@ fn fast(personality: Personality) -> SimOptions {
     }
 }
 
+/// A generic fast modem whose SM, ME and SR memories hold this many messages.
+fn with_storage(sm: usize, me: usize, sr: usize) -> SimOptions {
+    SimOptions {
+        storage: StorageSizes { sm, me, sr },
+        ..fast(Personality::Generic)
+    }
+}
+
 /// MODEM-SPEC §2.4 after `ATE0`: (command, reply) with echo off.
 const GOLDEN: &[(&str, &str)] = &[
     ("AT+CMEE=1\r", "\r\nOK\r\n"),
@@ -327,15 +335,7 @@ async fn cmgl_4_lists_every_stored_message_with_its_pdu() {
 
 #[tokio::test]
 async fn a_full_storage_refuses_messages_until_one_is_deleted() {
-    let opts = SimOptions {
-        storage: StorageSizes {
-            sm: 2,
-            me: 5,
-            sr: 5,
-        },
-        ..fast(Personality::Generic)
-    };
-    let h = sim::spawn(opts).expect("spawn");
+    let h = sim::spawn(with_storage(2, 5, 5)).expect("spawn");
     let mut p = Port::open(h.path());
     ready(&mut p).await;
     for i in 0..3 {
@@ -484,15 +484,7 @@ async fn a_stored_status_report_is_announced_with_cdsi_and_read_from_sr() {
 
 #[tokio::test]
 async fn a_status_report_refused_by_a_full_report_memory_comes_again_after_a_delete() {
-    let opts = SimOptions {
-        storage: StorageSizes {
-            sm: 5,
-            me: 5,
-            sr: 1,
-        },
-        ..fast(Personality::Generic)
-    };
-    let h = sim::spawn(opts).expect("spawn");
+    let h = sim::spawn(with_storage(5, 5, 1)).expect("spawn");
     let mut p = Port::open(h.path());
     ready(&mut p).await;
     p.exchange(b"AT+CNMI=2,1,0,2,0\r", b"\r\nOK\r\n").await;
