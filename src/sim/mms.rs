@@ -663,17 +663,25 @@ impl SimMms {
     }
 
     /// SIMCom 3G/4G: takes a received WAP-push SMS-DELIVER (with SMSC) like
-    /// [`MmsClient::push_sms`] and answers the URC that announces it
+    /// [`SimMms::push_sms`] and answers the URC that announces it
     /// (MODEM-SPEC §7.2) without storing an SMS:
     /// `+WAP_PUSH_MMS: "<from>","<tid>","<url>","<date>",<class>,<size>`,
-    /// `date` as the modem prints times (`yy/mm/dd,hh:mm:ss+zz`).
-    pub(crate) fn wap_push_urc(&mut self, raw: &[u8], date: &str) -> Option<Option<String>> {
+    /// `date` (the modem's clock) as modems print times.
+    pub(crate) fn wap_push_urc(
+        &mut self,
+        raw: &[u8],
+        date: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Option<Option<String>> {
         let Some(p) = self.take_push(raw)? else {
             return Some(None);
         };
         Some(Some(format!(
-            "+WAP_PUSH_MMS: \"{}\",\"{}\",\"{}\",\"{date}\",0,{}",
-            p.from, p.transaction_id, p.location, p.size
+            "+WAP_PUSH_MMS: \"{}\",\"{}\",\"{}\",\"{}\",0,{}",
+            p.from,
+            p.transaction_id,
+            p.location,
+            super::codec::modem_time(&date),
+            p.size
         )))
     }
 

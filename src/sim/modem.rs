@@ -1230,8 +1230,7 @@ impl Modem {
         }
         // SIM7600 with its MMS client: the push is announced, not stored (§7.2).
         if self.personality == Personality::Sim7600 {
-            let date = codec::modem_time(&self.wall(now));
-            match self.mms.wap_push_urc(&pdu, &date) {
+            match self.mms.wap_push_urc(&pdu, self.wall(now)) {
                 Some(Some(u)) if self.mode != Mode::Boot => {
                     self.urc(u, now);
                     return;

@@ -64,7 +64,7 @@ fn hours_ms(h: u32) -> i64 {
 /// `Connection::execute` through the statement cache: the writer runs the
 /// same few statements for every message, and preparing one costs as much
 /// as running it.
-fn exec(c: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+pub(crate) fn exec(c: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
     Ok(c.prepare_cached(sql)?.execute(params)?)
 }
 
@@ -95,8 +95,11 @@ pub(crate) fn emit(c: &Connection, kind: &EventKind, now: DateTime<Utc>) -> Resu
         EventKind::MmsInbound(m) => ("mms_inbound", serde_json::to_string(m)),
     };
     let payload = payload.map_err(|e| Error::Invalid(format!("event not serialisable: {e}")))?;
-    c.prepare_cached("INSERT INTO events (kind, payload, created_ms) VALUES (?1, ?2, ?3)")?
-        .execute(params![name, payload, ms(now)])?;
+    exec(
+        c,
+        "INSERT INTO events (kind, payload, created_ms) VALUES (?1, ?2, ?3)",
+        params![name, payload, ms(now)],
+    )?;
     Ok(c.last_insert_rowid())
 }
 
@@ -234,25 +237,26 @@ pub(crate) fn enqueue(
         }
     }
     let send_at_ms = msg.send_at.map(ms);
-    c.prepare_cached(
+    exec(
+        c,
         "INSERT INTO messages (client, idem_key, recipient, body, encoding, priority, modem,
              report, state, parts_total, created_ms, send_at_ms, valid_until_ms, updated_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?10)",
-    )?
-    .execute(params![
-        msg.client,
-        msg.idempotency_key,
-        msg.to,
-        msg.text,
-        msg.encoding,
-        msg.priority,
-        msg.modem,
-        msg.report,
-        msg.parts.len(),
-        now_ms,
-        send_at_ms,
-        msg.valid_until.map(ms),
-    ])?;
+        params![
+            msg.client,
+            msg.idempotency_key,
+            msg.to,
+            msg.text,
+            msg.encoding,
+            msg.priority,
+            msg.modem,
+            msg.report,
+            msg.parts.len(),
+            now_ms,
+            send_at_ms,
+            msg.valid_until.map(ms),
+        ],
+    )?;
     let id = c.last_insert_rowid();
     let due = send_at_ms.unwrap_or(now_ms);
     let want = msg.modem.as_deref().unwrap_or("");
@@ -265,10 +269,11 @@ pub(crate) fn enqueue(
         insert.execute(params![id, seq, tpdu, msg.priority, want, due])?;
     }
     if let Some(key) = &msg.idempotency_key {
-        c.prepare_cached(
+        exec(
+            c,
             "INSERT INTO idempotency (client, key, message_id, created_ms) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![msg.client, key, id, now_ms])?;
+            params![msg.client, key, id, now_ms],
+        )?;
     }
     // The row was just written: the event is built from the request, not read back.
     let event = EventKind::Message(MessageEvent {
@@ -437,15 +442,17 @@ pub(crate) fn lease_next_part(
             )?;
             continue;
         }
-        c.prepare_cached(
+        exec(
+            c,
             "UPDATE parts SET state = 'sending', attempts = attempts + 1, modem = ?2 WHERE id = ?1",
-        )?
-        .execute(params![part_id, modem])?;
+            params![part_id, modem],
+        )?;
         if state == MessageState::Queued {
-            c.prepare_cached(
+            exec(
+                c,
                 "UPDATE messages SET state = 'sending', updated_ms = ?2 WHERE id = ?1",
-            )?
-            .execute(params![message_id, ms(now)])?;
+                params![message_id, ms(now)],
+            )?;
         }
         if parts_total > 1 {
             route::stick(c, message_id, modem)?;
@@ -499,10 +506,7 @@ fn set_message_state(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    c.prepare_cached(
-        "UPDATE messages SET state = ?2, reason = COALESCE(?3, reason), updated_ms = ?4 WHERE id = ?1",
-    )?
-    .execute(params![message_id, state.as_str(), reason, ms(now)])?;
+    exec(c, "UPDATE messages SET state = ?2, reason = COALESCE(?3, reason), updated_ms = ?4 WHERE id = ?1", params![message_id, state.as_str(), reason, ms(now)])?;
     emit_message(c, message_id, now)
 }
 
@@ -546,11 +550,11 @@ fn end_message(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    let n = c
-        .prepare_cached(
-            "UPDATE parts SET state = ?2, reason = ?3 WHERE message_id = ?1 AND state = 'queued'",
-        )?
-        .execute(params![message_id, part.as_str(), reason])?;
+    let n = exec(
+        c,
+        "UPDATE parts SET state = ?2, reason = ?3 WHERE message_id = ?1 AND state = 'queued'",
+        params![message_id, part.as_str(), reason],
+    )?;
     set_message_state(c, message_id, state, Some(reason), now)?;
     Ok(n)
 }
@@ -587,14 +591,16 @@ fn expire_message(c: &Connection, message_id: i64, now: DateTime<Utc>) -> Result
 
 pub(crate) fn part_sent(c: &Connection, part_id: i64, mr: u8, now: DateTime<Utc>) -> Result<()> {
     let (message_id, _) = sending_part(c, part_id, "sent")?;
-    c.prepare_cached(
+    exec(
+        c,
         "UPDATE parts SET state = 'sent', mr = ?2, submit_ms = ?3, reason = NULL WHERE id = ?1",
-    )?
-    .execute(params![part_id, mr, ms(now)])?;
-    c.prepare_cached(
+        params![part_id, mr, ms(now)],
+    )?;
+    exec(
+        c,
         "UPDATE messages SET parts_sent = parts_sent + 1, updated_ms = ?2 WHERE id = ?1",
-    )?
-    .execute(params![message_id, ms(now)])?;
+        params![message_id, ms(now)],
+    )?;
     settle(c, message_id, now)
 }
 
@@ -624,14 +630,11 @@ pub(crate) fn part_failed(
     match retry::decide(&ctx.retry, class, attempts, reason, &mut ctx.rng) {
         Decision::RetryAfter(delay) => {
             let at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
-            c.prepare_cached(
+            exec(
+                c,
                 "UPDATE parts SET state = 'queued', due_ms = ?2, reason = ?3 WHERE id = ?1",
-            )?
-            .execute(params![
-                part_id,
-                ms(at),
-                format!("{}: {reason}", class.as_str())
-            ])?;
+                params![part_id, ms(at), format!("{}: {reason}", class.as_str())],
+            )?;
             Ok(FailOutcome::Retry {
                 next_attempt_at: at,
                 attempts,
@@ -706,49 +709,42 @@ fn report_candidate(
     window: (i64, i64),
     scts_ms: Option<i64>,
 ) -> Result<Option<ReportCandidate>> {
-    let row = |r: &rusqlite::Row<'_>| {
-        Ok((
-            (
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-            ),
-            r.get::<_, String>(4)?,
-        ))
+    // The parts of `sql` (newest first) sent to `recipient`; with `first`
+    // only the newest of them.
+    let scan = |sql: &str, first: bool| -> Result<Vec<ReportCandidate>> {
+        let mut stmt = c.prepare_cached(sql)?;
+        let mut rows = stmt.query(params![modem, mr, window.0, window.1])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            if same_recipient(&r.get::<_, String>(4)?, recipient) {
+                out.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
+                if first {
+                    break;
+                }
+            }
+        }
+        Ok(out)
     };
-    let args = params![modem, mr, window.0, window.1];
-    let mut waiting = Vec::new();
-    let mut stmt = c.prepare_cached(
+    let mut waiting = scan(
         "SELECT p.id, p.state, p.message_id, p.submit_ms, m.recipient
          FROM parts p INDEXED BY parts_waiting JOIN messages m ON m.id = p.message_id
          WHERE p.state = 'sent' AND p.modem = ?1 AND p.mr = ?2
            AND p.submit_ms >= ?3 AND p.submit_ms <= ?4
          ORDER BY p.submit_ms DESC, p.id DESC",
+        false,
     )?;
-    for r in stmt.query_map(args, row)? {
-        let (cand, to) = r?;
-        if same_recipient(&to, recipient) {
-            waiting.push(cand);
-        }
-    }
     if let Some(i) = pick_reported(&waiting, scts_ms) {
         return Ok(Some(waiting.swap_remove(i)));
     }
-    let mut stmt = c.prepare_cached(
+    // Usually the first row: reads stop at the newest match.
+    Ok(scan(
         "SELECT p.id, p.state, p.message_id, p.submit_ms, m.recipient
          FROM parts p JOIN messages m ON m.id = p.message_id
          WHERE p.modem = ?1 AND p.mr = ?2 AND p.submit_ms >= ?3 AND p.submit_ms <= ?4
          ORDER BY p.submit_ms DESC, p.id DESC",
-    )?;
-    // Newest first: usually the first row.
-    for r in stmt.query_map(args, row)? {
-        let (cand, to) = r?;
-        if same_recipient(&to, recipient) {
-            return Ok(Some(cand));
-        }
-    }
-    Ok(None)
+        true,
+    )?
+    .pop())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -998,23 +994,24 @@ pub(crate) fn store_inbound_part(
             return Ok(None);
         }
     }
-    c.prepare_cached(
+    exec(
+        c,
         "INSERT INTO inbound_parts (modem, sender, concat_ref, total, seq, body, encoding, raw_pdu,
              sent_at, received_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(params![
-        p.modem,
-        p.sender,
-        reference,
-        total,
-        seq,
-        p.text,
-        p.encoding,
-        p.raw_pdu,
-        sent_at_str(p.sent_at),
-        ms(p.received_at)
-    ])?;
+        params![
+            p.modem,
+            p.sender,
+            reference,
+            total,
+            seq,
+            p.text,
+            p.encoding,
+            p.raw_pdu,
+            sent_at_str(p.sent_at),
+            ms(p.received_at)
+        ],
+    )?;
     let part_id = c.last_insert_rowid();
     let Some(reference) = reference else {
         let mut m = InboundMessage {

@@ -93,8 +93,7 @@ where
 /// Runs a savepoint statement through the statement cache: one savepoint
 /// per request makes these the most frequent statements of a batch.
 fn savepoint(c: &Connection, sql: &str) -> Result<()> {
-    c.prepare_cached(sql)?.execute([])?;
-    Ok(())
+    super::ops::exec(c, sql, []).map(drop)
 }
 
 pub(crate) fn spawn(
